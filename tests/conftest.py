@@ -17,6 +17,10 @@ from creator_kit.storage import Workspace, resolve_workspace
 # Fixture modules kept per area so that each stays small.
 pytest_plugins = [
     "tests.fixtures.data",
+    "tests.fixtures.voila",
+    "tests.fixtures.browser",
+    "tests.fixtures.openai_server",
+    "tests.fixtures.video_server",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
