@@ -22,6 +22,7 @@ __all__ = [
     "collect",
     "compact_tables",
     "create_tables",
+    "find_unreadable_files",
     "frame_from_rows",
     "read_latest",
     "scan_table",
@@ -155,12 +156,55 @@ def read_latest(workspace: Workspace, table: str) -> pl.LazyFrame:
     )
 
 
-def collect(lazy: pl.LazyFrame, *, table: str = "table") -> pl.DataFrame:
-    """Collect `lazy`, turning read errors into a `StorageError` naming the file."""
+def collect(lazy: pl.LazyFrame, *, workspace: Workspace | None = None) -> pl.DataFrame:
+    """Collect `lazy`, turning read errors into a `StorageError`.
+
+    Polars reports a damaged Parquet file without its name (sometimes as a
+    panic), so on failure every data file of the workspace's tables is
+    checked and the first unreadable one is named in the error.
+    """
     try:
         return lazy.collect()
-    except (OSError, pl.exceptions.PolarsError, DeltaError) as exc:
-        raise _storage_error(f"cannot read {table}", None, exc) from exc
+    except (OSError, pl.exceptions.PolarsError, pl.exceptions.PanicException, DeltaError) as exc:
+        bad = find_unreadable_files(workspace) if workspace is not None else []
+        if bad:
+            file, reason = bad[0]
+            msg = (
+                f"cannot read data file {file!r}: {reason.rstrip('.')}.\n"
+                "Hint: restore the file from a backup, or remove it from its table with "
+                "deltalake's DeltaTable.repair() (its rows are then lost)."
+            )
+            raise StorageError(msg) from exc
+        raise _storage_error("cannot read the workspace tables", None, exc) from exc
+
+
+def find_unreadable_files(workspace: Workspace) -> list[tuple[str, str]]:
+    """Return (path, reason) for each data file of the tables that cannot be read.
+
+    Only the Parquet footer is read, so this is cheap even for large tables.
+    A file listed in the Delta log but missing on disk is reported too.
+    """
+    import pyarrow.parquet as pq
+
+    problems: list[tuple[str, str]] = []
+    for name in SCHEMAS:
+        path = workspace.table_path(name)
+        if not (path / "_delta_log").is_dir():
+            continue
+        try:
+            uris = DeltaTable(str(path)).file_uris()
+        except (DeltaError, OSError) as exc:
+            problems.append((str(path / "_delta_log"), _first_line(str(exc))))
+            continue
+        for uri in uris:
+            file = uri.removeprefix("file://")
+            try:
+                pq.read_metadata(file)
+            except FileNotFoundError:
+                problems.append((file, "the file is listed in the table log but missing"))
+            except (OSError, ValueError) as exc:
+                problems.append((file, _first_line(str(exc))))
+    return problems
 
 
 def table_version(workspace: Workspace, table: str) -> int | None:
