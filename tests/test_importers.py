@@ -599,6 +599,16 @@ def test_workspace_path_is_a_file(tmp_path: Path) -> None:
     assert path.read_text() == "keep me"
 
 
+def test_cli_workspace_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("keep me")
+    rows = write_jsonl(tmp_path / "runs.jsonl", EARLIER_ROWS)
+
+    assert main(["import", str(rows), "--format", "jsonl", "--workspace", str(path)]) == 1
+    assert f"error: workspace path {str(path)!r} is a file, not a folder" in capsys.readouterr().err
+    assert path.read_text() == "keep me"
+
+
 @contextlib.contextmanager
 def read_only(folder: Path) -> Iterator[None]:
     """Make `folder` and everything in it read-only, even for root.
@@ -691,6 +701,7 @@ def test_seed_workspace_once(workspace: Workspace, llmperf_files: list[Path], az
     assert rows.filter(pl.col("source") == "import:azure-trace")["created_at"].max() == now
 
     assert seed_workspace(workspace) is None
+    assert seed_workspace(workspace.path) is None
     assert read_generations(workspace).height == expected
 
 

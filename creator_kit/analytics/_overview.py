@@ -57,17 +57,23 @@ def overview_stats(
     Returns
     -------
     dict
-        ``total_generations``; ``success_rate``, the share of successes
-        among successful, failed and aborted runs (None when there are
-        none; pending runs are left out); ``avg_ttft_ms``, the mean time to
-        first token of successful runs that have one (None when none has);
-        ``tokens_today``, prompt plus completion tokens since midnight UTC,
-        whatever the range; ``most_used_model`` (None when the range is
-        empty); ``recent_projects``, the 5 newest unarchived generations in
-        the range as dicts with ``id``, ``title``, ``status``, ``model`` and
-        ``created_at``; and ``daily_quota`` with ``limit`` (the workspace
-        setting ``daily_token_quota``), ``used`` (``tokens_today``) and
-        ``remaining`` (never below 0).
+        The keys are:
+
+        - ``total_generations``: generations created in the range.
+        - ``success_rate``: successes / (successes + failures + aborts), or
+          None when there are none. Pending runs are left out.
+        - ``avg_ttft_ms``: mean time to first token of the successful runs
+          that have one, or None.
+        - ``tokens_today``: prompt plus completion tokens since midnight UTC,
+          whatever the range.
+        - ``most_used_model``: the model with the most generations in the
+          range, or None.
+        - ``recent_projects``: the 5 newest unarchived generations in the
+          range, as dicts with ``id``, ``title``, ``status``, ``model`` and
+          ``created_at``.
+        - ``daily_quota``: ``limit`` (the workspace setting
+          ``daily_token_quota``), ``used`` (``tokens_today``) and
+          ``remaining`` (never below 0).
 
     Raises
     ------

@@ -3,7 +3,7 @@
 Three columns: ``TIMESTAMP`` (naive UTC with 7 fractional digits),
 ``ContextTokens`` and ``GeneratedTokens``. The trace has no model, provider,
 latency or status, so every row is a successful request of the service named
-in the file name (``code`` or ``conv``) unless ``--model`` says otherwise.
+in the file name (``code`` or ``conv``) unless ``--model`` names another model.
 """
 
 from __future__ import annotations

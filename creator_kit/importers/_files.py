@@ -15,7 +15,7 @@ __all__ = ["ImportOptions", "ParsedFile", "read_source"]
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """Values given on the command line that override what a file says."""
+    """Provider, model and run time given on the command line; they override the file's values."""
 
     provider: str | None = None
     model: str | None = None

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
 from creator_kit.errors import InvalidInputError
 from creator_kit.importers._core import import_files
 from creator_kit.importers._report import ImportReport
-from creator_kit.storage import Workspace, collect, scan_table
+from creator_kit.storage import Workspace, collect, resolve_workspace, scan_table
 
 __all__ = ["SHIPPED_TRACES", "seed_workspace"]
 
@@ -20,7 +21,7 @@ SHIPPED_TRACES = Path(__file__).resolve().parents[2] / "data" / "traces"
 
 
 def seed_workspace(
-    workspace: Workspace,
+    workspace: Workspace | str | os.PathLike[str],
     *,
     traces_dir: Path | None = None,
     now: datetime | None = None,
@@ -35,7 +36,7 @@ def seed_workspace(
     Parameters
     ----------
     workspace
-        The workspace to fill.
+        The workspace to fill, or its folder.
     traces_dir
         Folder holding ``llmperf_leaderboard/`` and ``azure_llm_trace_2023/``;
         ``data/traces`` of the checkout by default.
@@ -54,6 +55,8 @@ def seed_workspace(
     StorageError
         If the workspace cannot be read or written.
     """
+    if not isinstance(workspace, Workspace):
+        workspace = resolve_workspace(workspace)
     if _has_generations(workspace):
         logger.info("workspace %s already has generations; not seeding it", workspace.path)
         return None
