@@ -75,9 +75,16 @@ _PALETTES: dict[str, dict[str, str]] = {
     },
 }
 
-_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+# vl-convert measures text with Liberation Sans; Arial has the same metrics.
+# A font with other metrics in the browser would overflow the label space
+# Vega reserved and clip the labels at the SVG's edge.
+_FONT = "'Liberation Sans', Arial, Helvetica, sans-serif"
 
-DEFAULT_WIDTH = 560
+# Longer axis labels (replicate model ids carry a 64-character hash) are cut
+# with an ellipsis in the data, so every label fits the space Vega reserves.
+MAX_LABEL_CHARS = 48
+
+DEFAULT_WIDTH = 620
 
 
 def theme_colors(theme: Theme = "light") -> dict[str, str]:
@@ -100,6 +107,7 @@ def chart_model_performance(
     *,
     theme: Theme = "light",
     width: int = DEFAULT_WIDTH,
+    title: str | None = "Model performance",
 ) -> alt.TopLevelMixin:
     """Chart mean time to first token per model, with the p95 as a tick.
 
@@ -113,15 +121,17 @@ def chart_model_performance(
         ``"light"`` or ``"dark"``.
     width
         Width of the plot area in pixels.
+    title
+        Title drawn above the chart; None for none (a page card has its own).
     """
     data = _frame(frame, ["provider", "model", "requests", "success_rate", "avg_ttft_ms", "p95_ttft_ms"])
     data = data.with_columns(
-        pl.concat_str([pl.col("provider"), pl.col("model")], separator=" / ").alias("label"),
+        _short_label(pl.concat_str([pl.col("provider"), pl.col("model")], separator=" / ")).alias("label"),
         (pl.col("success_rate") * 100).round(1).alias("success_pct"),
     ).sort("avg_ttft_ms", descending=True, nulls_last=True)
     colors = theme_colors(theme)
     order = data.get_column("label").to_list()
-    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0))
 
     base = alt.Chart(_inline(data))
     bars = base.mark_bar(color=colors["accent"], height={"band": 0.7}).encode(
@@ -131,7 +141,7 @@ def chart_model_performance(
     )
     ticks = base.mark_tick(color=colors["accent2"], thickness=3, size=14).encode(x="p95_ttft_ms:Q", y=y)
     height = max(60, 26 * max(len(order), 1))
-    chart = alt.layer(bars, ticks).properties(width=width, height=height, title="Model performance")
+    chart = alt.layer(bars, ticks).properties(width=width, height=height, **_title(title))
     return _themed(chart, theme)
 
 
@@ -140,6 +150,7 @@ def chart_latency_histogram(
     *,
     theme: Theme = "light",
     width: int = DEFAULT_WIDTH,
+    title: str | None = "Latency distribution",
 ) -> alt.TopLevelMixin:
     """Chart the count of successful runs per time-to-first-token bucket.
 
@@ -157,7 +168,7 @@ def chart_latency_histogram(
             y=alt.Y("count:Q", title="Successful runs"),
             tooltip=["bucket:N", "count:Q"],
         )
-        .properties(width=width, height=220, title="Latency distribution")
+        .properties(width=width, height=220, **_title(title))
     )
     return _themed(chart, theme)
 
@@ -167,6 +178,7 @@ def chart_daily_trends(
     *,
     theme: Theme = "light",
     width: int = DEFAULT_WIDTH,
+    title: str | None = "Daily trends",
 ) -> alt.TopLevelMixin:
     """Chart requests, tokens and mean time to first token per UTC day.
 
@@ -193,7 +205,7 @@ def chart_daily_trends(
         y=alt.Y("avg_ttft_ms:Q", title="Mean TTFT (ms)"), tooltip=["date:T", "avg_ttft_ms:Q"]
     )
     panels = [layer.properties(width=width, height=110) for layer in (requests, tokens, ttft)]
-    chart = alt.vconcat(*panels, spacing=12).properties(title="Daily trends")
+    chart = alt.vconcat(*panels, spacing=12).properties(**_title(title))
     return _themed(chart, theme)
 
 
@@ -202,6 +214,7 @@ def chart_cost_by_model(
     *,
     theme: Theme = "light",
     width: int = DEFAULT_WIDTH,
+    title: str | None = "Cost per model",
 ) -> alt.TopLevelMixin:
     """Chart the estimated cost in USD per model.
 
@@ -212,11 +225,11 @@ def chart_cost_by_model(
     data = _frame(frame, ["model", "cost_usd"])
     if "provider" in data.columns:
         data = data.with_columns(
-            pl.concat_str([pl.col("provider"), pl.col("model")], separator=" / ").alias("label")
+            _short_label(pl.concat_str([pl.col("provider"), pl.col("model")], separator=" / ")).alias("label")
         )
     else:
-        data = data.with_columns(pl.col("model").alias("label"))
-    return _cost_bars(data, title="Cost per model", theme=theme, width=width)
+        data = data.with_columns(_short_label(pl.col("model")).alias("label"))
+    return _cost_bars(data, title=title, theme=theme, width=width)
 
 
 def chart_cost_by_provider(
@@ -224,10 +237,11 @@ def chart_cost_by_provider(
     *,
     theme: Theme = "light",
     width: int = DEFAULT_WIDTH,
+    title: str | None = "Cost per provider",
 ) -> alt.TopLevelMixin:
     """Chart the estimated cost in USD per provider (``provider``, ``cost_usd``)."""
-    data = _frame(frame, ["provider", "cost_usd"]).with_columns(pl.col("provider").alias("label"))
-    return _cost_bars(data, title="Cost per provider", theme=theme, width=width)
+    data = _frame(frame, ["provider", "cost_usd"]).with_columns(_short_label(pl.col("provider")).alias("label"))
+    return _cost_bars(data, title=title, theme=theme, width=width)
 
 
 def chart_to_svg(chart: alt.TopLevelMixin) -> str:
@@ -268,7 +282,7 @@ def chart_to_html(chart: alt.TopLevelMixin, *, caption: str | None = None) -> st
     return f'<figure class="ck-chart" style="margin:0;overflow-x:auto">{svg}{caption_html}</figure>'
 
 
-def _cost_bars(data: pl.DataFrame, *, title: str, theme: Theme, width: int) -> alt.TopLevelMixin:
+def _cost_bars(data: pl.DataFrame, *, title: str | None, theme: Theme, width: int) -> alt.TopLevelMixin:
     colors = theme_colors(theme)
     data = data.filter(pl.col("cost_usd").is_not_null()).sort("cost_usd", descending=True)
     order = data.get_column("label").to_list()
@@ -277,12 +291,21 @@ def _cost_bars(data: pl.DataFrame, *, title: str, theme: Theme, width: int) -> a
         .mark_bar(color=colors["accent3"])
         .encode(
             x=alt.X("cost_usd:Q", title="Estimated cost (USD)"),
-            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+            y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
             tooltip=["label:N", alt.Tooltip("cost_usd:Q", format="$.4f")],
         )
-        .properties(width=width, height=max(60, 26 * max(len(order), 1)), title=title)
+        .properties(width=width, height=max(60, 26 * max(len(order), 1)), **_title(title))
     )
     return _themed(chart, theme)
+
+
+def _title(title: str | None) -> dict[str, str]:
+    return {"title": title} if title else {}
+
+
+def _short_label(label: pl.Expr) -> pl.Expr:
+    cut = label.str.slice(0, MAX_LABEL_CHARS - 1) + pl.lit("\u2026")
+    return pl.when(label.str.len_chars() > MAX_LABEL_CHARS).then(cut).otherwise(label)
 
 
 def _frame(frame: pl.DataFrame | Iterable[Mapping[str, Any]], columns: list[str]) -> pl.DataFrame:

@@ -1,0 +1,17 @@
+"""The Create page (placeholder until the section is built)."""
+
+from __future__ import annotations
+
+import os
+
+from creator_kit.storage import Workspace
+from creator_kit.ui._frame import PageFrame, placeholder_page
+
+__all__ = ["create_page"]
+
+
+def create_page(
+    workspace: Workspace | str | os.PathLike[str] | None = None, *, theme: str | None = None
+) -> PageFrame:
+    """Return the Create page: the shared frame and a "being built" notice."""
+    return placeholder_page("create", "Create", theme=theme)
