@@ -578,7 +578,7 @@ def test_usage_errors_write_nothing(workspace: Workspace, earlier: pl.DataFrame,
         import_files(workspace, [good, tmp_path / "missing.jsonl"], format="jsonl")
     with pytest.raises(InvalidInputError, match="is a folder"):
         import_files(workspace, [tmp_path], format="jsonl")
-    with pytest.raises(InvalidInputError, match="invalid --timestamp 'yesterday'"):
+    with pytest.raises(InvalidInputError, match="--timestamp 'yesterday' is not an ISO 8601 time"):
         import_files(workspace, [good], format="llmperf", timestamp="yesterday")
 
     assert table_version(workspace, "generations") == version

@@ -147,7 +147,8 @@ def _flag_time(value: str | datetime | None) -> datetime | None:
     try:
         return parse_time(value, "--timestamp")
     except BadValue as exc:
-        raise InvalidInputError(f"invalid {exc}") from None
+        msg = f"{exc}.\nHint: pass --timestamp as an ISO time such as 2023-12-21T05:20:16Z."
+        raise InvalidInputError(msg) from None
 
 
 def _parse_file(
