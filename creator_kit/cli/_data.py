@@ -136,8 +136,8 @@ def _register_import(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--timestamp",
         metavar="ISO",
-        help="end time of an LLMPerf run without a summary file, e.g. 2023-12-21T05:20:16Z "
-        "(no offset means UTC)",
+        help="end time of an LLMPerf run, e.g. 2023-12-21T05:20:16Z; no offset means UTC "
+        "(default: from the run's summary file)",
     )
     parser.add_argument(
         "--shift-to-now",
