@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 
 import polars as pl
 import pytest
@@ -156,15 +157,25 @@ def test_malformed_sse_is_failure(workspace, openai_server, monkeypatch):
     assert openai_server.count("chat") == 3
 
 
-def test_slow_first_token_ttft(workspace, openai_server, monkeypatch):
+@pytest.mark.parametrize("delay", [0.05, 0.25])
+def test_slow_first_token_ttft(workspace, openai_server, monkeypatch, delay):
     add_local(workspace, monkeypatch, "local", openai_server)
-    delay = 0.25
-    openai_server.script("chat", Scenario("slow_first", delay_s=delay))
+    # The server thread shares the GIL with the client; a short switch interval
+    # keeps it from waiting the default 5 ms for its turn.
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(0.0001)
+    try:
+        openai_server.script("chat", Scenario("slow_first", delay_s=delay))
+        result = generate("hi", workspace=workspace)
+    finally:
+        sys.setswitchinterval(previous)
 
-    result = generate("hi", workspace=workspace)
-
+    # The delay the server really applied, from reading the request to sending the first token.
+    served_ms = (openai_server.first_chunk_sent_at[0] - openai_server.requests[0].received_at) * 1000
     assert result.status == "success"
-    assert abs(result.ttft_ms - delay * 1000) <= 5.0
+    assert served_ms >= delay * 1000
+    assert abs(result.ttft_ms - served_ms) <= 5.0
+    assert abs(result.ttft_ms - delay * 1000) <= 5.0 + (served_ms - delay * 1000)
 
 
 # -- error answers and retries --------------------------------------------------
@@ -431,7 +442,7 @@ def test_template_use_and_pricing(workspace, openai_server, monkeypatch):
 
     assert result.cost_usd == pytest.approx(0.0042)
     assert result.price_source == "test-table"
-    assert calls == [("model-a", {"provider": "custom", "prompt_tokens": 12, "completion_tokens": 5,
+    assert calls == [("model-a", {"provider": None, "prompt_tokens": 12, "completion_tokens": 5,
                                   "cached_tokens": 4, "reasoning_tokens": 1})]
     usage = rows(workspace, "template_usage")
     assert usage.select("template_id", "kind", "generation_id").rows() == [("tpl-1", "use", result.id)]

@@ -251,11 +251,14 @@ def make_provider(
 
 
 def list_providers(workspace: Workspace) -> list[ProviderConfig]:
-    """Return the configured providers, in the order they were added."""
-    entries = workspace.read_settings().get("providers") or {}
+    """Return the configured providers: those in the failover order first, in that order."""
+    settings = workspace.read_settings()
+    entries = settings.get("providers") or {}
     if not isinstance(entries, Mapping):
         raise InvalidInputError("settings key 'providers' must be a JSON object of name: entry")
-    return [ProviderConfig.from_settings(name, entry) for name, entry in entries.items()]
+    order = [name for name in settings.get("failover_order") or [] if name in entries]
+    names = order + sorted(name for name in entries if name not in order)
+    return [ProviderConfig.from_settings(name, entries[name]) for name in names]
 
 
 def get_provider(workspace: Workspace, name: str) -> ProviderConfig:
@@ -277,10 +280,19 @@ def get_provider(workspace: Workspace, name: str) -> ProviderConfig:
 
 
 def save_provider(workspace: Workspace, config: ProviderConfig) -> ProviderConfig:
-    """Add or replace a provider entry in the workspace settings."""
-    entries = dict(workspace.read_settings().get("providers") or {})
+    """Add or replace a provider entry in the workspace settings.
+
+    A new provider joins the end of the failover order, unless its preset is
+    no default fallback (GitHub Models).
+    """
+    settings = workspace.read_settings()
+    entries = dict(settings.get("providers") or {})
+    is_new = config.name not in entries
     entries[config.name] = config.to_settings()
-    workspace.update_settings(providers=entries)
+    order = list(settings.get("failover_order") or [])
+    if is_new and config.name not in order and PRESETS.get(config.preset, PRESETS["custom"]).default_fallback:
+        order.append(config.name)
+    workspace.update_settings(providers=entries, failover_order=order or None)
     logger.info("saved provider %s (preset %s, %s)", config.name, config.preset, config.base_url)
     return config
 
@@ -304,16 +316,14 @@ def mark_validated(workspace: Workspace, name: str, *, valid: bool, at: str) -> 
 def failover_order(workspace: Workspace) -> list[str]:
     """Return the provider names in the order a run tries them.
 
-    The saved ``failover_order`` comes first (names no longer configured are
-    skipped). Without one, every configured provider is used in the order it
-    was added, except presets that are no default fallback (GitHub Models).
+    This is the saved ``failover_order`` without names no longer configured.
+    Providers join it when they are added, except presets that are no default
+    fallback (GitHub Models), which are tried only when named or put in the
+    order explicitly.
     """
-    configs = list_providers(workspace)
-    names = [c.name for c in configs]
-    saved = workspace.read_settings().get("failover_order")
-    if saved:
-        return [name for name in saved if name in names]
-    return [c.name for c in configs if PRESETS.get(c.preset, PRESETS["custom"]).default_fallback]
+    settings = workspace.read_settings()
+    entries = settings.get("providers") or {}
+    return [name for name in settings.get("failover_order") or [] if name in entries]
 
 
 def set_failover_order(workspace: Workspace, names: Iterable[str]) -> list[str]:

@@ -85,6 +85,7 @@ class GenerationResult:
     error_message: str | None = None
     failover_from: str | None = None
     retries: int = 0
+    source: str = "app"
     attempts: tuple[dict[str, Any], ...] = field(default=(), repr=False)
 
     def to_row(self) -> dict[str, Any]:
@@ -327,7 +328,7 @@ class Generation:
                 config.name, step.model, "missing_key",
                 f"no key for provider {config.name!r}: {env}run creator-kit providers set-key {config.name}",
             )
-        client = openai.AsyncOpenAI(
+        client = _TimedClient(
             api_key=key or _NO_KEY,
             base_url=config.base_url,
             max_retries=0,
@@ -355,7 +356,7 @@ class Generation:
                     text = choice.delta.content if choice.delta is not None else None
                     if text:
                         if ttft_ms is None:
-                            ttft_ms = (time.perf_counter() - sent) * 1000.0
+                            ttft_ms = (time.perf_counter() - (client.request_sent_at or sent)) * 1000.0
                             self._ttft_ms = ttft_ms
                             self._answered_by = step
                         self._parts.append(text)
@@ -424,6 +425,7 @@ class Generation:
             error_message=None if failure is None else scrub(failure.message),
             failover_from=failover_from,
             retries=max(0, self._attempts - 1),
+            source=self.source,
             attempts=tuple(self._events),
         )
 
@@ -453,7 +455,8 @@ class Generation:
         try:
             estimate = self.pricing(
                 step.model,
-                provider=step.provider.preset,
+                # A custom base URL says nothing about whose prices apply.
+                provider=None if step.provider.preset == "custom" else step.provider.preset,
                 prompt_tokens=tokens["prompt_tokens"] or 0,
                 completion_tokens=tokens["completion_tokens"] or 0,
                 cached_tokens=tokens["cached_tokens"] or 0,
@@ -504,6 +507,22 @@ class Generation:
             append_rows(self.workspace, "template_usage", [
                 {"template_id": result.template_id, "kind": "use", "generation_id": result.id}
             ])
+
+
+class _TimedClient(openai.AsyncOpenAI):
+    """The SDK client, noting when the request is handed to the HTTP client.
+
+    The SDK's first call in a process spends tens of milliseconds building
+    the request (lazy imports, model setup); that is not the provider's time,
+    so TTFT starts at `_prepare_request`, the SDK's hook that runs just
+    before the request is sent.
+    """
+
+    request_sent_at: float | None = None
+
+    async def _prepare_request(self, request: Any) -> None:
+        await super()._prepare_request(request)
+        self.request_sent_at = time.perf_counter()
 
 
 def estimate_tokens(text: str) -> int:
