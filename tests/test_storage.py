@@ -341,11 +341,6 @@ def test_read_only_workspace(workspace: Workspace) -> None:
     assert table_version(workspace, "generations") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="append_rows reports EPERM ('Operation not permitted') on a table folder as a damaged "
-    "'snappy.parquet' file instead of a permission problem",
-)
 def test_read_only_table_folder_message(workspace: Workspace) -> None:
     append_rows(workspace, "generations", [generation(id="kept")])
     table = workspace.table_path("generations")
@@ -386,11 +381,6 @@ def test_corrupt_parquet_named(workspace: Workspace, damage: Any) -> None:
     assert sorted(read_all(workspace)["id"]) == ["first", "second"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_storage_error's file-name pattern stops at the first dot and names 'snappy.parquet' "
-    "instead of the part-...-c000.snappy.parquet file",
-)
 def test_compact_names_corrupt_parquet(workspace: Workspace) -> None:
     append_rows(workspace, "generations", [generation(id="first")])
     append_rows(workspace, "generations", [generation(id="second")])

@@ -335,13 +335,14 @@ def _commit_properties() -> Any:
     return CommitProperties(max_commit_retries=MAX_COMMIT_RETRIES)
 
 
-_PARQUET_FILE = re.compile(r"[\w./\\:-]*?([\w-]+\.parquet)")
+_PARQUET_FILE = re.compile(r"([\w.-]+\.parquet)")
+_NOT_WRITABLE = ("Permission denied", "Operation not permitted", "Read-only file system")
 
 
 def _storage_error(action: str, path: Any, exc: BaseException) -> StorageError:
     """Build a StorageError that names the table folder and, if known, the bad file."""
     text = str(exc)
-    if isinstance(exc, PermissionError) or "Permission denied" in text or "Read-only" in text:
+    if isinstance(exc, PermissionError) or any(marker in text for marker in _NOT_WRITABLE):
         hint = "Hint: make the workspace writable or choose another with --workspace."
         return StorageError(f"{action}: permission denied at {str(path)!r}.\n{hint}")
     match = _PARQUET_FILE.search(text)
