@@ -1,0 +1,86 @@
+"""The Create and Settings pages in Chromium, served by a real Voila, against a local provider."""
+
+from __future__ import annotations
+
+import pytest
+
+from creator_kit.providers import make_provider, save_provider
+from creator_kit.storage import resolve_workspace, scan_table
+from tests.fixtures.browser import save_screenshot, wait_for_dashboard
+from tests.fixtures.openai_server import Scenario
+
+KEY = "sk-browser-key-0123456789abcdef"
+BAD_KEY = "sk-browser-bad-key-999988887777"
+RESULT_TIMEOUT_MS = 60_000
+
+
+@pytest.mark.browser
+def test_create_streams_and_overview_counts_it(
+    start_voila, openai_server, browser_page, request_log, tmp_path, monkeypatch
+):
+    workspace = resolve_workspace(tmp_path / "ws")
+    monkeypatch.setenv("BROWSER_TEST_KEY", KEY)
+    save_provider(workspace, make_provider(
+        "local", preset="custom", base_url=openai_server.url, api_key_env="BROWSER_TEST_KEY", models=["model-a"]))
+    openai_server.script("chat", Scenario("slow_first", delay_s=0.3, chunks=("Once ", "upon ", "a <time>")))
+    # Without preheating each page runs its notebook when opened, so Overview reads the new row.
+    server = start_voila(workspace.path, seed=False, preheat=False)
+
+    browser_page.goto(server.url("create.ipynb"))
+    wait_for_dashboard(browser_page)
+    browser_page.fill(".ck-create-prompt textarea", "Tell a story")
+    browser_page.click("button.ck-generate")
+    browser_page.wait_for_selector(".ck-create-stats.ck-status-success", timeout=RESULT_TIMEOUT_MS)
+
+    output = browser_page.inner_text(".ck-create-output")
+    assert output.strip() == "Once upon a <time>"
+    stats = browser_page.inner_text(".ck-create-result")
+    assert "local / model-a" in stats
+    assert "12 + 5" in stats
+    save_screenshot(browser_page, "create-streamed")
+    rows = scan_table(workspace, "generations").collect()
+    assert rows["status"].to_list() == ["success"]
+    assert rows["ttft_ms"].item() >= 300
+
+    browser_page.goto(server.url("overview.ipynb"))
+    wait_for_dashboard(browser_page)
+    total = browser_page.inner_text('[data-tile="total_generations"] .ck-tile-value')
+    assert total == "1"
+    request_log.assert_loopback_only()
+    assert KEY not in browser_page.content()
+
+
+@pytest.mark.browser
+def test_settings_validates_and_refuses(start_voila, openai_server, browser_page, request_log, tmp_path):
+    workspace = resolve_workspace(tmp_path / "ws")
+    save_provider(workspace, make_provider(
+        "local", preset="custom", base_url=openai_server.url, api_key_env="UNSET_BROWSER_VAR", models=["m"]))
+    openai_server.script("models", Scenario("status", status=401, error={
+        "message": f"Incorrect API key provided: {BAD_KEY}."}))
+    server = start_voila(workspace.path, seed=False, preheat=False)
+
+    browser_page.goto(server.url("settings.ipynb"))
+    wait_for_dashboard(browser_page)
+    card = ".ck-provider-local"
+    assert "Not validated" in browser_page.inner_text(f"{card} .ck-provider-head")
+
+    browser_page.fill(f"{card} .ck-key-input input", BAD_KEY)
+    browser_page.click(f"{card} button.ck-validate")
+    browser_page.wait_for_selector(f"{card} .ck-validation.ck-bad", timeout=RESULT_TIMEOUT_MS)
+    refusal = browser_page.inner_text(f"{card} .ck-validation-message")
+    assert "local rejected the key (HTTP 401): Incorrect API key provided" in refusal
+    assert BAD_KEY not in browser_page.content()
+    assert "Key rejected" in browser_page.inner_text(f"{card} .ck-provider-head")
+    save_screenshot(browser_page, "settings-refused")
+
+    openai_server.script("models", Scenario("models", headers={"x-ratelimit-limit-requests": "60"}))
+    browser_page.fill(f"{card} .ck-key-input input", KEY)
+    browser_page.click(f"{card} button.ck-validate")
+    browser_page.wait_for_selector(f"{card} .ck-badge.ck-configured", timeout=RESULT_TIMEOUT_MS)
+    message = browser_page.inner_text(f"{card} .ck-validation-message")
+    assert "local accepted the key: 2 model(s) available, 60 requests per minute" in message
+    assert browser_page.input_value(f"{card} .ck-key-input input") == ""
+    assert KEY not in browser_page.content()
+    assert openai_server.requests[-1].headers["authorization"] == f"Bearer {KEY}"
+    save_screenshot(browser_page, "settings-configured")
+    request_log.assert_loopback_only()
