@@ -89,8 +89,10 @@ class AnalyticsPage(PageFrame):
         self.loader = BackgroundLoader(background=background)
         self.range_control = RangeControl(range_)
         self.hint = widgets.HTML("")
-        self.hint_week = widgets.Button(description="Show that week", button_style="warning")
-        self.hint_all = widgets.Button(description="Show all time")
+        self.hint_week = widgets.Button(
+            description="Show that week", button_style="warning", layout=widgets.Layout(width="auto")
+        )
+        self.hint_all = widgets.Button(description="Show all time", layout=widgets.Layout(width="auto"))
         self.hint_box = widgets.VBox([self.hint, widgets.HBox([self.hint_week, self.hint_all])])
         self.hint_box.layout.display = "none"
         self.hint_box.add_class("ck-empty-range")

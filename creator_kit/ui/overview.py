@@ -129,10 +129,9 @@ def _quota_html(quota: Mapping[str, Any]) -> str:
     remaining = max(limit - used, 0) if remaining is None else int(remaining)
     share = min(used / limit, 1.0) if limit > 0 else 0.0
     over = " ck-over" if limit > 0 and used >= limit else ""
-    text = (
-        f"{format_count(used)} of {format_count(limit)} tokens used today, "
-        f"{format_count(remaining)} left"
-    )
+    text = f"{format_count(used)} of {format_count(limit)} tokens used today, {format_count(remaining)} left"
+    if limit > 0 and used > limit:
+        text += f" ({format_count(used - limit)} over the quota)"
     return (
         f'<div class="ck-quota" data-used="{used}" data-limit="{limit}">'
         f'<div class="ck-quota-bar" role="progressbar" aria-valuemin="0" aria-valuemax="{limit}" '
