@@ -244,33 +244,14 @@ def _url_endpoint(base_url: str, key_env: str) -> Endpoint:
 
 
 def _provider_endpoint(workspace: Workspace, name: str) -> Endpoint:
-    """Read a provider entry (``providers`` setting) and its key.
+    """Read a provider entry (``providers`` setting) and its key (environment, keyring, owner-only file)."""
+    from creator_kit import providers
+    from creator_kit.errors import CreatorKitError
 
-    NOTE: this assumes an entry carries ``base_url`` and, optionally,
-    ``api_key_env``. The key comes from `creator_kit.providers.resolve_api_key`
-    (environment, keyring, owner-only file) when that function exists, else
-    from the entry's environment variable.
-    """
-    entries = workspace.read_settings().get("providers") or {}
-    entry = entries.get(name) if isinstance(entries, dict) else None
-    if not isinstance(entry, dict) or not entry.get("base_url"):
-        known = ", ".join(sorted(entries)) if isinstance(entries, dict) and entries else "none"
-        msg = (
-            f"provider {name!r} has no entry with a base_url in the workspace settings "
-            f"(configured: {known}).\n"
-            "Hint: add it on the Settings page, or pass --base-url URL instead."
-        )
-        raise JobError(msg)
-    return Endpoint(provider=name, base_url=str(entry["base_url"]).rstrip("/"), api_key=_provider_key(name, entry))
-
-
-def _provider_key(name: str, entry: Mapping[str, Any]) -> str | None:
     try:
-        from creator_kit import providers
-    except ImportError:  # the providers package is optional for jobs
-        providers = None  # type: ignore[assignment]
-    resolver = getattr(providers, "resolve_api_key", None)
-    if callable(resolver):
-        return resolver(name)
-    env = entry.get("api_key_env")
-    return os.environ.get(str(env)) if env else None
+        config = providers.get_provider(workspace, name)
+        key = providers.resolve_key(config)
+    except CreatorKitError as exc:
+        msg = f"cannot use provider {name!r} for video jobs: {exc}\nHint: or pass --base-url URL instead."
+        raise JobError(msg) from exc
+    return Endpoint(provider=name, base_url=config.base_url.rstrip("/"), api_key=key)
