@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from creator_kit.jobs import JobPoller, submit_job, video_file_path
-from creator_kit.storage import Workspace, resolve_workspace, scan_table
+from creator_kit.jobs import JobPoller, list_jobs, submit_job, video_file_path
+from creator_kit.storage import Workspace, resolve_workspace
 from creator_kit.ui.generations import GenerationsPage, generations_page
 from tests.fixtures.video_server import VideoServer, thumbnail_content, video_content
 
@@ -156,7 +156,10 @@ def test_generations_page_in_browser(start_voila, video_server, browser_page, re
     browser_page.goto(server.url("generations.ipynb"))
     wait_for_dashboard(browser_page)
     browser_page.fill(".ck-gen-prompt textarea", "a paper plane over <i>rooftops</i>")
-    assert "34 / 1000" in browser_page.inner_text(".ck-gen-count")
+    # The count is computed in the kernel, so it arrives after a round trip.
+    browser_page.wait_for_function(
+        "document.querySelector('.ck-gen-count').innerText.includes('34 / 1000')", timeout=RESULT_TIMEOUT_MS
+    )
     browser_page.click("button.ck-generate-video")
     browser_page.wait_for_selector(".ck-job-completed .ck-player video", timeout=RESULT_TIMEOUT_MS)
 
@@ -165,7 +168,6 @@ def test_generations_page_in_browser(start_voila, video_server, browser_page, re
     link = browser_page.get_attribute(".ck-job-completed .ck-player a.ck-download", "href")
     assert link.startswith("blob:")
     save_screenshot(browser_page, "generations-completed")
-    rows = scan_table(workspace, "video_jobs").collect()
-    assert rows["download_state"].to_list()[-1] == "downloaded"
+    assert list_jobs(workspace)["download_state"].to_list() == ["downloaded"]
     assert video_server.count(kind="create") == 1
     request_log.assert_loopback_only()

@@ -84,7 +84,8 @@ PAGE_CSS = """
 .ck-badge.ck-job-failed, .ck-badge.ck-job-download_failed { background: #c92a2a; color: #ffffff; }
 .ck-badge.ck-job-stalled { background: #e67700; color: #ffffff; }
 .ck-badge.ck-job-cancelled { background: var(--jp-layout-color3); }
-.ck-player video { max-width: 480px; max-height: 360px; border-radius: 6px; background: #000000; display: block; }
+.ck-player video { width: 360px; max-width: 100%; height: 240px; object-fit: contain; border-radius: 6px;
+  background: #000000; display: block; }
 .ck-player a { display: inline-block; margin-top: 6px; }
 </style>
 """
