@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import subprocess
 import sys
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -22,6 +25,7 @@ from creator_kit.providers import (
 from creator_kit.storage import Workspace, scan_table
 from tests.fixtures.openai_server import OpenAIServer, Scenario
 
+REPO = Path(__file__).resolve().parents[1]
 KEY_A = "sk-test-provider-a-0123456789"
 KEY_B = "sk-test-provider-b-9876543210"
 
@@ -158,23 +162,30 @@ def test_malformed_sse_is_failure(workspace, openai_server, monkeypatch):
 
 
 @pytest.mark.parametrize("delay", [0.05, 0.25])
-def test_slow_first_token_ttft(workspace, openai_server, monkeypatch, delay):
-    add_local(workspace, monkeypatch, "local", openai_server)
-    # The server thread shares the GIL with the client; a short switch interval
-    # keeps it from waiting the default 5 ms for its turn.
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(0.0001)
+def test_slow_first_token_ttft(workspace, monkeypatch, delay):
+    # The server runs in its own process so that it does not wait for this
+    # process's GIL; both sides read CLOCK_MONOTONIC through perf_counter.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fixtures.openai_server", "--scenario", "slow_first", "--delay", str(delay)],
+        stdout=subprocess.PIPE, text=True, cwd=REPO,
+    )
     try:
-        openai_server.script("chat", Scenario("slow_first", delay_s=delay))
+        url = server.stdout.readline().strip()
+        monkeypatch.setenv("TTFT_KEY", KEY_A)
+        save_provider(workspace, make_provider(
+            "local", preset="custom", base_url=url, api_key_env="TTFT_KEY", models=["model-a"]))
+
         result = generate("hi", workspace=workspace)
+        timing = json.loads(server.stdout.readline())
     finally:
-        sys.setswitchinterval(previous)
+        server.terminate()
+        server.wait(timeout=10)
 
     # The delay the server really applied, from reading the request to sending the first token.
-    served_ms = (openai_server.first_chunk_sent_at[0] - openai_server.requests[0].received_at) * 1000
+    served_ms = (timing["first_chunk_sent_at"] - timing["received_at"]) * 1000
     assert result.status == "success"
     assert served_ms >= delay * 1000
-    assert abs(result.ttft_ms - served_ms) <= 5.0
+    assert abs(result.ttft_ms - served_ms) <= 5.0, f"ttft {result.ttft_ms:.1f} ms, served {served_ms:.1f} ms"
     assert abs(result.ttft_ms - delay * 1000) <= 5.0 + (served_ms - delay * 1000)
 
 

@@ -51,6 +51,7 @@ from creator_kit.providers._keys import (
     store_key,
 )
 from creator_kit.providers._stream import (
+    ClientPool,
     Generation,
     GenerationResult,
     PricingFunction,
@@ -67,6 +68,7 @@ from creator_kit.providers._validate import (
 
 __all__ = [
     "CONFIG_DIR_ENV",
+    "ClientPool",
     "GITHUB_MODELS_RETIRED",
     "PRESETS",
     "Failure",

@@ -29,6 +29,7 @@ __all__ = [
     "list_providers",
     "make_provider",
     "mark_validated",
+    "providers_from_settings",
     "remove_provider",
     "save_provider",
     "set_failover_order",
@@ -252,7 +253,11 @@ def make_provider(
 
 def list_providers(workspace: Workspace) -> list[ProviderConfig]:
     """Return the configured providers: those in the failover order first, in that order."""
-    settings = workspace.read_settings()
+    return providers_from_settings(workspace.read_settings())
+
+
+def providers_from_settings(settings: Mapping[str, Any]) -> list[ProviderConfig]:
+    """Return the providers of a settings mapping, in the order of `list_providers`."""
     entries = settings.get("providers") or {}
     if not isinstance(entries, Mapping):
         raise InvalidInputError("settings key 'providers' must be a JSON object of name: entry")

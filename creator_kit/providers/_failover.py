@@ -16,12 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from creator_kit.errors import InvalidInputError
-from creator_kit.providers._config import (
-    ProviderConfig,
-    failover_order,
-    get_provider,
-    list_providers,
-)
+from creator_kit.providers._config import ProviderConfig, get_provider, providers_from_settings
 from creator_kit.storage import Workspace
 
 __all__ = ["RetryPolicy", "Step", "build_route"]
@@ -94,12 +89,16 @@ def build_route(
     InvalidInputError
         If no provider is configured, the provider is unknown, or it lists no model.
     """
+    # One read of the settings file for the whole route.
+    settings = workspace.read_settings()
+    by_name = {c.name: c for c in providers_from_settings(settings)}
     if provider is not None:
-        configs: Sequence[ProviderConfig] = [get_provider(workspace, provider)]
+        if provider not in by_name:
+            get_provider(workspace, provider)  # raises the error that lists the configured names
+        configs: Sequence[ProviderConfig] = [by_name[provider]]
     else:
-        names = failover_order(workspace)
-        by_name = {c.name: c for c in list_providers(workspace)}
-        configs = [by_name[n] for n in names if n in by_name]
+        order = [name for name in settings.get("failover_order") or [] if name in by_name]
+        configs = [by_name[name] for name in order]
         if not configs:
             raise InvalidInputError(
                 "no provider is configured.\nHint: creator-kit providers set openai --preset openai, "
