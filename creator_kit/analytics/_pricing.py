@@ -1,7 +1,7 @@
 """Prices of text generations and video jobs.
 
-A price is looked up in this order, and the first source that knows the model
-wins:
+A price is looked up in this order, and the first source with a price for the
+model wins:
 
 1. the user's overrides, the workspace setting ``price_overrides``
    (``{model: {"input_per_mtok", "output_per_mtok", "cached_input_per_mtok", "per_second"}}``);
@@ -11,7 +11,7 @@ wins:
    also knows older hosted models (the Llama-2 runs of many benchmarks) and
    prices per second of video.
 
-A model no source knows costs None ("price unknown"), never 0.
+A model without a price in any source costs None ("price unknown"), never 0.
 
 Token counts follow the OpenAI usage object: cached tokens are a part of the
 prompt tokens and reasoning tokens a part of the completion tokens, so they
@@ -98,7 +98,7 @@ _MTOK = 1_000_000
 class CostEstimate:
     """The estimated cost of one request and the source of its price.
 
-    `cost_usd` is None when no source knows the model; `price_source` then is
+    `cost_usd` is None when no source has a price for the model; `price_source` then is
     ``"price unknown"``.
     """
 
@@ -162,7 +162,7 @@ def estimate_cost(
     model
         The model id as sent to the provider, e.g. ``"gpt-4o-mini"``.
     provider
-        The provider that answered, e.g. ``"openai"`` or ``"bedrock"``; None
+        The provider that served the request, e.g. ``"openai"`` or ``"bedrock"``; None
         lets the sources match by model name alone.
     prompt_tokens, completion_tokens
         Token counts as reported by the provider.
@@ -179,7 +179,7 @@ def estimate_cost(
     -------
     CostEstimate
         ``cost_usd`` None and ``price_source`` ``"price unknown"`` when no
-        source knows the model.
+        source has a price for the model.
 
     Raises
     ------
@@ -235,7 +235,7 @@ def estimate_video_cost(model: str, seconds: int | float, *, overrides: dict[str
 def find_price_card(
     model: str, *, provider: str | None = None, overrides: dict[str, Any] | None = None
 ) -> PriceCard | None:
-    """Return the prices of `model` at `provider` from the first source that knows it, or None."""
+    """Return the prices of `model` at `provider` from the first source that has them, or None."""
     override = _override_for(model, overrides)
     if override is not None and override.get("input_per_mtok") is not None:
         return _override_card(model, override)

@@ -6,7 +6,7 @@ range, and reads only the columns it needs. "Latency" here is always the time
 to first token (TTFT) of successful runs.
 
 All queries share one grouped pass, `aggregate_generations`, at the grain of
-(provider, model, UTC day, price segment, price tier); the public functions
+(provider, model, UTC day, price segment, price tier). The public functions
 derive their frames from it, so the whole report costs one scan.
 """
 
@@ -87,30 +87,39 @@ def resolve_range(time_range: TimeRange | str | None) -> TimeRange:
 def aggregate_generations(workspace: Workspace, time_range: TimeRange | str) -> GenerationAggregates:
     """Compute the grouped generations of `workspace` in `time_range` in one pass."""
     time_range = resolve_range(time_range)
-    rows = latest_generations(workspace, time_range)
+    rows = latest_generations(workspace, time_range).lazy()
     groups, quantiles = _collect_all([_group(rows), _quantiles(rows)], workspace)
     return GenerationAggregates(groups, quantiles, time_range)
 
 
-def latest_generations(workspace: Workspace, time_range: TimeRange) -> pl.LazyFrame:
+def latest_generations(workspace: Workspace, time_range: TimeRange) -> pl.DataFrame:
     """Return the latest row per generation id created in `time_range`, needed columns only.
 
-    The latest-row choice works in two steps: a 64-bit hash of the id finds the
-    rows whose id may repeat (edits are a few percent of rows), and only those
-    are sorted and reduced exactly by id, so a hash collision costs time, never
-    a wrong answer.
+    Edits are a few percent of rows, so the ids that repeat are found first
+    from sorted 64-bit hashes of the ids. Only the rows with such a hash are
+    then reduced exactly by id (newest ``recorded_at`` wins, the later row on
+    a tie), so a hash collision costs time, never a wrong result.
     """
     # NOTE: the range filter runs before the latest-row choice, which assumes that
     # every row of one id carries the same created_at (edits copy it).
     scan = time_range.filter(scan_table(workspace, "generations").select(_COLUMNS))
-    flagged = scan.with_columns(pl.col("id").hash().is_duplicated().alias("_may_repeat"))
-    single = flagged.filter(~pl.col("_may_repeat"))
-    repeated = (
-        flagged.filter(pl.col("_may_repeat"))
+    rows = collect(scan, workspace=workspace)
+    hashes = rows.get_column("id").hash()
+    ordered = hashes.sort()
+    repeated_hashes = ordered.filter(ordered == ordered.shift(1)).unique()
+    if repeated_hashes.is_empty():
+        return rows.drop("id", "recorded_at")
+
+    may_repeat = hashes.is_in(repeated_hashes.implode())
+    candidates = (
+        rows.select("id", "recorded_at")
+        .with_row_index("_row")
+        .filter(may_repeat)
         .sort("recorded_at", maintain_order=True)
-        .unique(subset=["id"], keep="last", maintain_order=True)
     )
-    return pl.concat([single, repeated]).drop("_may_repeat", "id", "recorded_at")
+    newest = candidates.filter(pl.col("id").is_last_distinct()).get_column("_row")
+    keep = (~may_repeat).scatter(newest, True)
+    return rows.filter(keep).drop("id", "recorded_at")
 
 
 def model_performance(workspace: Workspace, time_range: TimeRange | str) -> pl.DataFrame:
