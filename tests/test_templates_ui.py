@@ -175,6 +175,21 @@ def test_page_archive_hides_card(workspace: Workspace) -> None:
     assert "Archived" in page.status.value
 
 
+def test_page_shows_imported_category(workspace: Workspace, tmp_path: Path) -> None:
+    file = tmp_path / "prompts.csv"
+    file.write_text('act,prompt,for_devs,type,contributor\nJSON Fixer,"Fix {""a"": ${Value:1}}",TRUE,TEXT,x\n')
+    templates.import_templates(workspace, file, format="awesome-chatgpt-prompts")
+    page = _page(workspace)
+
+    page.categories.value = "Imported"
+
+    assert "Imported" in page.categories.options
+    assert _ids(page) == ["acp-json-fixer"]
+    assert page.cards[0].copy_button.text == 'Fix {{"a": {value:1}}}'
+    assert "Fix {&quot;a&quot;: {value:1}}" not in page.cards[0].body.value
+    assert "Fix {{&quot;a&quot;: {value:1}}}" in page.cards[0].body.value
+
+
 def test_copy_button_counts_browser_reports() -> None:
     button = CopyButton("text")
     seen: list[dict[str, object]] = []
@@ -296,7 +311,7 @@ def test_browser_use_opens_create_page(templates_server, browser_page) -> None: 
 
     page.locator(".ck-template-card a.ck-use-template").first.click()
     page.wait_for_url(lambda url: "/create.ipynb" in url)
-    wait_for_dashboard(page)
+    page.wait_for_selector(".ck-page-create.ck-ready", state="attached", timeout=120_000)
     query = parse_qs(urlsplit(page.url).query)
     save_screenshot(page, "templates-use-create")
 

@@ -119,6 +119,8 @@ def edit_template(workspace: Workspace, template_id: str, **changes: Any) -> Tem
         raise InvalidInputError(msg)
     if "tags" in changes:
         changes["tags"] = _clean_tags(changes["tags"])
+    # NOTE: two processes editing the same template at once both write the same
+    # next version number. The latest view then picks the later row by recorded_at.
     updated = _checked(replace(current, **changes, version=current.version + 1))
     if _content(updated) == _content(current):
         raise InvalidInputError(f"nothing to change: the edit leaves template {template_id!r} as it is")

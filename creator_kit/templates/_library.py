@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from creator_kit.errors import InvalidInputError
-from creator_kit.storage import Workspace, collect, scan_table
+from creator_kit.storage import Workspace, collect, scan_table, table_version
 from creator_kit.templates._render import validate_prompt
 from creator_kit.templates._usage import TemplateStats, template_stats
 
@@ -245,6 +245,16 @@ def template_from_row(row: dict[str, Any]) -> Template:
 
 
 def _latest_stored(workspace: Workspace) -> list[Template]:
+    version = table_version(workspace, "custom_templates")
+    if version is None:
+        return []
+    return list(_read_latest_stored(workspace, version))
+
+
+# Keyed by the Delta table version, which every append or compaction moves
+# on, so a cached result is never stale.
+@lru_cache(maxsize=8)
+def _read_latest_stored(workspace: Workspace, version: int) -> tuple[Template, ...]:
     frame = collect(
         scan_table(workspace, "custom_templates")
         .sort(["version", "recorded_at"], maintain_order=True)
@@ -252,18 +262,14 @@ def _latest_stored(workspace: Workspace) -> list[Template]:
         .sort("recorded_at", maintain_order=True),
         workspace=workspace,
     )
-    return [template_from_row(row) for row in frame.iter_rows(named=True)]
+    logger.debug("read %d stored templates at table version %d", frame.height, version)
+    return tuple(template_from_row(row) for row in frame.iter_rows(named=True))
 
 
 def _relevance(template: Template, words: Sequence[str], phrase: str) -> int:
     if not words:
         return 0
-    fields = {
-        "title": template.title.casefold(),
-        "tags": " ".join(template.tags).casefold(),
-        "description": template.description.casefold(),
-        "prompt": template.prompt.casefold(),
-    }
+    fields = _search_fields(template)
     score = 0
     for word in words:
         found = [name for name, text in fields.items() if word in text]
@@ -275,6 +281,17 @@ def _relevance(template: Template, words: Sequence[str], phrase: str) -> int:
     if phrase in fields["title"]:
         score += _TITLE_PHRASE
     return score
+
+
+@lru_cache(maxsize=4096)
+def _search_fields(template: Template) -> dict[str, str]:
+    # Case-folding every prompt on each keystroke would cost more than the search.
+    return {
+        "title": template.title.casefold(),
+        "tags": " ".join(template.tags).casefold(),
+        "description": template.description.casefold(),
+        "prompt": template.prompt.casefold(),
+    }
 
 
 def _check_choice(name: str, value: str | None, allowed: Iterable[str]) -> None:

@@ -2,9 +2,9 @@
 
 Every template text is escaped before it reaches HTML. "Copy prompt" is a
 small anywidget (`CopyButton`) whose JavaScript ships in this module, so it
-works offline: the click handler in the browser writes the prompt with the
-Clipboard API (falling back to ``document.execCommand("copy")`` where the
-page is not a secure context) and shows a confirmation next to the button.
+works offline. Its click handler writes the prompt with the browser's
+Clipboard API and shows a confirmation next to the button. Where the page is
+not a secure context, it falls back to ``document.execCommand("copy")``.
 "Use template" is a link to ``create.ipynb?template_id=<id>`` in the same tab.
 """
 
@@ -222,9 +222,10 @@ class _Filters:
 class TemplatesPage(PageFrame):
     """Search box, category chips, tag, difficulty and sort filters, and template cards.
 
-    Cards show the description, difficulty, uses, rating and tags; each has
-    Copy prompt and Use template, and the user's own templates also have
-    Edit, History and Archive. "New template" opens the editor.
+    Cards show the description, difficulty, uses, rating and tags. Each card
+    has Copy prompt and Use template. The user's own templates also have Edit,
+    History and Archive, and curated ones have Make a copy. "New template"
+    opens the editor.
     """
 
     def __init__(self, workspace: Workspace, *, theme: str | None = None, background: bool = True) -> None:
