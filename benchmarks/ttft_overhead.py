@@ -1,6 +1,6 @@
 """Time to first token through creator_kit against the bare openai SDK, in one run.
 
-Both clients stream the same scripted answer from one local OpenAI-compatible
+Both clients stream the same scripted response from one local OpenAI-compatible
 server (tests/fixtures/openai_server.py), started in a child process so that
 it does not share the GIL with the clients. The runs alternate between the
 two clients, and each prints the median and 90th percentile of:

@@ -189,7 +189,7 @@ def test_slow_first_token_ttft(workspace, monkeypatch, delay):
     assert abs(result.ttft_ms - delay * 1000) <= 5.0 + (served_ms - delay * 1000)
 
 
-# -- error answers and retries --------------------------------------------------
+# -- error responses and retries --------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ UI_LEAK = "sk-UILEAK-0a1b2c3d4e5f60718293"
 
 
 def echo_error(status: int) -> Scenario:
-    """An error whose message repeats the key, as some providers' 401 answers do."""
+    """An error whose message repeats the key, as some providers' 401 responses do."""
     return Scenario("status", status=status, error={
         "message": f"Incorrect API key provided: {LEAK} (Bearer {LEAK})", "type": "invalid_request_error"})
 

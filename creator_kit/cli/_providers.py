@@ -48,7 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     gen = subparsers.add_parser(
         "generate",
         help="stream a text generation and record it",
-        description="Send PROMPT to a provider, stream the answer to stdout and record the run. "
+        description="Send PROMPT to a provider, stream the response to stdout and record the run. "
         "Without --provider the run follows the failover order, each provider with its first "
         "listed model.",
     )

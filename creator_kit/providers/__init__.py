@@ -2,7 +2,7 @@
 
 Every provider speaks the OpenAI Chat Completions protocol through the
 ``openai`` SDK, so one adapter serves OpenAI, OpenRouter, Ollama, GitHub
-Models (retired, answers HTTP 410) and any compatible base URL.
+Models (retired, returns HTTP 410) and any compatible base URL.
 
 Errors raised here derive from `creator_kit.errors.ProviderError`
 (`RateLimitError` for HTTP 429) or `InvalidInputError` for bad settings.

@@ -38,7 +38,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 GITHUB_MODELS_RETIRED = (
-    "GitHub retired GitHub Models on 2026-07-30 and its endpoint now answers HTTP 410 Gone. "
+    "GitHub retired GitHub Models on 2026-07-30 and its endpoint now returns HTTP 410 Gone. "
     "Choose another provider (openai, openrouter, ollama or custom) in Settings."
 )
 
@@ -76,7 +76,7 @@ PRESETS: dict[str, Preset] = {
         catalog_url="https://models.github.ai/catalog/models",
         models=("openai/gpt-4.1-mini",),
         default_fallback=False,
-        description="GitHub Models (retired 2026-07-30; answers HTTP 410)",
+        description="GitHub Models (retired 2026-07-30, returns HTTP 410)",
     ),
     "openrouter": Preset(
         name="openrouter",

@@ -45,7 +45,7 @@ class Failure:
     message
         A message for people, scrubbed of keys.
     status_code
-        The HTTP status, when there was an answer.
+        The HTTP status, when there was a response.
     retryable
         True when another provider or a later attempt may succeed.
     retry_after_s
@@ -149,11 +149,11 @@ def _status_failure(
         if preset == "github-models":
             message = f"{provider}: {GITHUB_MODELS_RETIRED}"
         else:
-            message = f"{provider} answered HTTP 410 Gone: the endpoint or model {model!r} was retired ({reason})"
+            message = f"{provider} returned HTTP 410 Gone: the endpoint or model {model!r} was retired ({reason})"
         return Failure(provider, model, "http_410", scrub(message), status, True, retry_after)
 
     if _is_content_policy(exc):
-        message = f"{provider} refused the prompt under its content policy (HTTP {status}): {reason}"
+        message = f"{provider} rejected the prompt under its content policy (HTTP {status}): {reason}"
         return Failure(provider, model, "content_policy", scrub(message), status, False, None)
 
     if status in (401, 403):
@@ -167,7 +167,7 @@ def _status_failure(
     elif status == 404:
         message = f"{provider} does not know model {model!r} or the URL (HTTP 404): {reason}"
     else:
-        message = f"{provider} answered HTTP {status}: {reason}"
+        message = f"{provider} returned HTTP {status}: {reason}"
     return Failure(
         provider, model, f"http_{status}", scrub(message), status, status in RETRYABLE_STATUS, retry_after
     )

@@ -261,7 +261,7 @@ def _read_keys_file() -> dict[str, str]:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        # The message must not quote the file's content: it holds keys.
+        # The message must not quote the file's content, because it contains keys.
         raise ProviderError(
             f"cannot read the keys file {str(file)!r} ({type(exc).__name__}).\n"
             "Hint: delete it and store the keys again with creator-kit providers set-key NAME"

@@ -1,7 +1,7 @@
 """Streaming chat generations: text deltas, TTFT, usage, failover, abort and recording.
 
 `Generation` runs one prompt along a route of providers in its own asyncio
-task and hands text deltas to whoever iterates it. When the run ends, however
+task and hands text deltas to the code that iterates it. When the run ends, however
 it ends, a `GenerationResult` is built and, unless told otherwise, recorded as
 one ``generations`` row plus one ``events`` row per attempt and per failover.
 """
@@ -62,7 +62,7 @@ class GenerationResult:
 
     Token counts follow the provider's usage: `cached_tokens` is a part of
     `prompt_tokens` and `reasoning_tokens` a part of `completion_tokens`.
-    `ttft_ms` is measured from sending the request that answered to its
+    `ttft_ms` is measured from sending the request that succeeded to its
     first non-empty content delta; `latency_ms` is the wall time of the
     whole run, retries and waits included.
     """
@@ -116,7 +116,7 @@ class Generation:
     """One streaming run of a prompt along a route of providers.
 
     Iterate it (``async for delta in generation``) to receive text deltas as
-    they arrive; `result` holds the `GenerationResult` once the iteration ends.
+    they arrive; `result` is the `GenerationResult` once the iteration ends.
     `stop` aborts the run at once: the HTTP stream is closed and the row is
     recorded as ``aborted`` with the text received so far.
 
@@ -206,7 +206,7 @@ class Generation:
         self._events: list[dict[str, Any]] = []
         self._usage: Any = None
         self._ttft_ms: float | None = None
-        self._answered_by: Step | None = None
+        self._responding_step: Step | None = None
         self._current: Step | None = None
         self._failed_from: str | None = None
         self._attempts = 0
@@ -265,7 +265,7 @@ class Generation:
                 failure = await self._walk_route()
             status = "success" if failure is None else "failed"
         except TimeoutError:
-            step = self._answered_by or self._current or self.route[0]
+            step = self._responding_step or self._current or self.route[0]
             failure = Failure(step.provider.name, step.model, "deadline",
                               f"the run exceeded its deadline of {self.deadline_s:g} s")
             status = "failed"
@@ -368,7 +368,7 @@ class Generation:
                         if ttft_ms is None:
                             ttft_ms = (time.perf_counter() - (_REQUEST_SENT_AT.get() or sent)) * 1000.0
                             self._ttft_ms = ttft_ms
-                            self._answered_by = step
+                            self._responding_step = step
                         self._parts.append(text)
                         self._queue.put_nowait(text)
                     if choice.finish_reason is not None:
@@ -376,10 +376,10 @@ class Generation:
                         if choice.finish_reason == "content_filter":
                             self._usage = usage
                             return Failure(config.name, step.model, "content_policy",
-                                           f"{config.name} stopped the answer under its content policy")
+                                           f"{config.name} stopped the response under its content policy")
         except asyncio.CancelledError:
             self._usage = usage
-            self._answered_by = self._answered_by or step
+            self._responding_step = self._responding_step or step
             raise
         except Exception as exc:  # noqa: BLE001 (translated at this boundary, never swallowed)
             self._usage = usage
@@ -391,10 +391,10 @@ class Generation:
                 await client.close()
 
         self._usage = usage
-        self._answered_by = step
+        self._responding_step = step
         if not finished:
             return Failure(config.name, step.model, "incomplete_stream",
-                           f"{config.name} ended the stream before the answer was finished")
+                           f"{config.name} ended the stream before the response was finished")
         self._log_attempt(step, None, wait_ms=None)
         return None
 
@@ -403,7 +403,7 @@ class Generation:
     def _build_result(
         self, created_at: datetime, status: str, failure: Failure | None, latency_ms: float
     ) -> GenerationResult:
-        step = self._answered_by or self._current or self.route[0]
+        step = self._responding_step or self._current or self.route[0]
         if status == "aborted":
             self._log_attempt(step, None, wait_ms=None, outcome="aborted")
 
@@ -465,7 +465,7 @@ class Generation:
         try:
             estimate = self.pricing(
                 step.model,
-                # A custom base URL says nothing about whose prices apply.
+                # A custom base URL does not tell whose prices apply.
                 provider=None if step.provider.preset == "custom" else step.provider.preset,
                 prompt_tokens=tokens["prompt_tokens"] or 0,
                 completion_tokens=tokens["completion_tokens"] or 0,

@@ -61,10 +61,10 @@ async def check_provider(
     http_client: Any = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ValidationResult:
-    """Ask `config`'s provider for its models with the key and describe the answer.
+    """Ask `config`'s provider for its models with the key and describe the response.
 
     Nothing is recorded; see `validate_provider_async` for that. Never raises
-    for a provider's refusal: the result says ``valid=False`` and why.
+    for a provider's refusal: the result has ``valid=False`` and the reason.
     """
     install_log_filter()
     if api_key:
