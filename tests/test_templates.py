@@ -35,6 +35,8 @@ RENDER_CASES = [
     ("default overridden", "Tone: {tone:warm}", {"tone": "dry"}, "Tone: dry"),
     ("empty default", "[{x:}]", {}, "[]"),
     ("default with colons", "{ratio:16:9}", {}, "16:9"),
+    ("format spec is a default, not a spec", "[{width:>10}]", {}, "[>10]"),
+    ("format spec ignored when a value is given", "[{width:>10}]", {"width": "7"}, "[7]"),
     ("per-occurrence defaults", "{t:formal} or {t:casual}", {}, "formal or casual"),
     ("value fills every occurrence", "{t:formal} or {t:casual}", {"t": "neutral"}, "neutral or neutral"),
     ("empty value is a value", "[{x:default}]", {"x": ""}, "[]"),

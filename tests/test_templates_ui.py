@@ -11,7 +11,14 @@ import pytest
 
 from creator_kit import templates
 from creator_kit.storage import Workspace
-from creator_kit.ui.templates import PAGE_SIZE, CopyButton, TemplatesPage, templates_page, use_template_url
+from creator_kit.ui.templates import (
+    PAGE_SIZE,
+    CopyButton,
+    PlaceholderForm,
+    TemplatesPage,
+    templates_page,
+    use_template_url,
+)
 from tests.fixtures.browser import save_screenshot, wait_for_dashboard
 
 XSS_TITLE = '<img src=x onerror="window.__xss=1">'
@@ -200,6 +207,26 @@ def test_copy_button_counts_browser_reports() -> None:
 
     assert button.copied_count == 1
     assert [message["event"] for message in seen] == ["copied", "failed"]
+
+
+def test_placeholder_form_renders_with_defaults(workspace: Workspace) -> None:
+    template = templates.get_template(workspace, "educational-quiz-json")
+    form = PlaceholderForm(template)
+
+    missing_message = form.message.value
+    form.inputs["topic"].value = "tides <b>"
+    rendered = form.prompt
+    form.inputs["count"].value = "3"
+
+    assert list(form.inputs) == ["count", "topic", "level"]
+    assert form.inputs["count"].placeholder == "5"
+    assert form.inputs["topic"].placeholder == "required"
+    assert "missing value for placeholder &#x27;topic&#x27;" in missing_message
+    assert rendered.startswith("Write 5 multiple-choice questions about tides <b> at beginner level.")
+    assert '{"question": "...", "options"' in rendered
+    assert form.render().startswith("Write 3 multiple-choice")
+    assert form.prompt == form.render()
+    assert "tides &lt;b&gt;" in form.preview.value
 
 
 def test_use_template_url_quotes_id() -> None:

@@ -32,6 +32,7 @@ from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count
 __all__ = [
     "TEMPLATE_QUERY_PARAMETER",
     "CopyButton",
+    "PlaceholderForm",
     "TemplateEditor",
     "TemplatesPage",
     "templates_page",
@@ -637,6 +638,72 @@ class TemplateEditor(widgets.VBox):
             return
         names = ", ".join("{" + p.name + "}" + ("" if p.default is None else f" = {p.default}") for p in found)
         self.check.value = f"<span>Placeholders: {html.escape(names)}</span>"
+
+
+class PlaceholderForm(widgets.VBox):
+    """One input per placeholder of a template, and a live preview of the prompt.
+
+    An empty input means "use the default"; a placeholder without a default
+    needs a value. The Create page embeds this form for ``?template_id=``.
+
+    Examples
+    --------
+    >>> form = PlaceholderForm("Write a {tone:warm} note to {name}.")
+    >>> form.inputs["name"].value = "Ada"
+    >>> form.render()
+    'Write a warm note to Ada.'
+    """
+
+    prompt = traitlets.Unicode("", help="the rendered prompt, empty while a value is missing").tag(sync=False)
+
+    def __init__(self, template: str | library.Template) -> None:
+        self.template = template
+        self.placeholders = library.placeholders(template)
+        self.inputs: dict[str, widgets.Text] = {}
+        for placeholder in self.placeholders:
+            field = widgets.Text(
+                description=placeholder.label,
+                placeholder=placeholder.default or "required",
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="480px"),
+            )
+            field.add_class("ck-placeholder-input")
+            field.observe(lambda _change: self._update(), names="value")
+            self.inputs[placeholder.name] = field
+        self.message = widgets.HTML("")
+        self.message.add_class("ck-placeholder-message")
+        self.preview = widgets.HTML("")
+        self.preview.add_class("ck-placeholder-preview")
+        super().__init__([*self.inputs.values(), self.message, self.preview])
+        self.add_class("ck-placeholder-form")
+        self._update()
+
+    @property
+    def values(self) -> dict[str, str]:
+        """The values typed so far; empty inputs are left out so that defaults apply."""
+        return {name: field.value for name, field in self.inputs.items() if field.value != ""}
+
+    def render(self) -> str:
+        """Return the prompt to send.
+
+        Raises
+        ------
+        InvalidInputError
+            If a placeholder without a default has no value; it names the placeholder.
+        """
+        return library.render(self.template, self.values)
+
+    def _update(self) -> None:
+        try:
+            text = self.render()
+        except CreatorKitError as exc:
+            self.prompt = ""
+            self.message.value = f'<span class="ck-error">{html.escape(str(exc).splitlines()[0])}</span>'
+            self.preview.value = ""
+            return
+        self.prompt = text
+        self.message.value = ""
+        self.preview.value = f"<details open><summary>Prompt to send</summary><pre>{html.escape(text)}</pre></details>"
 
 
 def _card_html(entry: library.TemplateEntry) -> str:
