@@ -177,7 +177,7 @@ def _seed(workspace: Workspace) -> None:
 
     report = seed_workspace(workspace)
     if report is not None:
-        print(f"Filled workspace {workspace.path} from the shipped traces: {report}", flush=True)
+        print(f"Imported {report.imported} generations from data/traces into {workspace.path}.", flush=True)
 
 
 def _check_port_free(ip: str, port: int) -> None:
