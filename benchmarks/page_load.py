@@ -1,10 +1,10 @@
 """Time from request to a fully drawn dashboard page, with and without preheated kernels.
 
-Starts ``creator-kit serve --no-browser`` on a free port over a temporary
-workspace seeded from the shipped traces, then loads each page in headless
-Chromium (Debian's ``/usr/bin/chromium`` through Playwright) and measures
-from ``page.goto`` until the page frame carries the ``ck-ready`` class: the
-notebook has run, the queries have finished and every chart is drawn.
+The script starts ``creator-kit serve --no-browser`` on a free port over a
+temporary workspace seeded from the shipped traces. It loads each page in
+headless Chromium (Debian's ``/usr/bin/chromium`` through Playwright) and
+measures from ``page.goto`` until the page frame has the ``ck-ready`` class:
+the notebook has run, the queries have finished and every chart is drawn.
 
 With preheating, each measurement waits until Voila has refilled the
 notebook's kernel pool, so every request finds a ready kernel, as a user who

@@ -42,13 +42,13 @@ def _wait_status(page, text: str) -> None:  # noqa: ANN001
     )
 
 
-def _servers(request: pytest.FixtureRequest, theme: str):  # noqa: ANN202
+def _server_for(request: pytest.FixtureRequest, theme: str):  # noqa: ANN202
     return request.getfixturevalue("voila_server" if theme == "light" else "voila_server_dark")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_overview_shows_seeded_data(request, browser_page, request_log, theme: str) -> None:  # noqa: ANN001
-    server = _servers(request, theme)
+    server = _server_for(request, theme)
     browser_page.goto(server.url("overview.ipynb"))
     wait_for_dashboard(browser_page)
 
@@ -69,7 +69,7 @@ def test_overview_shows_seeded_data(request, browser_page, request_log, theme: s
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_analytics_draws_every_chart(request, browser_page, request_log, theme: str) -> None:  # noqa: ANN001
-    server = _servers(request, theme)
+    server = _server_for(request, theme)
     browser_page.goto(server.url("analytics.ipynb"))
     wait_for_dashboard(browser_page)
 
@@ -80,7 +80,9 @@ def test_analytics_draws_every_chart(request, browser_page, request_log, theme: 
         chart = browser_page.locator(f'[data-chart="{name}"] svg')
         assert chart.count() == 1, name
         box = chart.bounding_box()
-        assert box is not None and box["width"] > 200 and box["height"] > 50, name
+        assert box is not None, name
+        assert box["width"] > 200, name
+        assert box["height"] > 50, name
         # Vega draws marks as paths; an empty SVG would have only axes.
         assert browser_page.locator(f'[data-chart="{name}"] svg .mark-rect path, '
                                     f'[data-chart="{name}"] svg .mark-line path').count() > 0, name
