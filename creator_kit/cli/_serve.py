@@ -41,10 +41,13 @@ JUPYTER_DATA_DIR = PACKAGE_DIR / "ui" / "_jupyter"
 TEMPLATE = "creator"
 THEME_ENV = "CREATOR_KIT_THEME"
 
-# A kernel whose page was closed is shut down after this many idle seconds;
-# the culler checks every CULL_INTERVAL seconds. Preheated kernels that no
-# page has taken yet are never culled (Voila keeps them out of the culler).
-CULL_IDLE_TIMEOUT = 600
+# A kernel whose page was closed is shut down after this many idle seconds,
+# and the culler checks every CULL_INTERVAL seconds. Kernels with an open page
+# are kept (cull_connected is False by default), and so are preheated kernels
+# no page has taken yet (Voila 0.5 keeps them out of the culler). Voila's own
+# shutdown request on page unload is rejected with HTTP 403 (it lacks the
+# _xsrf token in voila 0.5.13), so culling is what frees those kernels.
+CULL_IDLE_TIMEOUT = 300
 CULL_INTERVAL = 60
 
 STARTUP_TIMEOUT = 120.0
