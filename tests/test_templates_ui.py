@@ -248,7 +248,7 @@ def templates_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 
         workspace,
         title=XSS_TITLE,
         description="Escaping check",
-        prompt='Reply with {{"ok": true}} about {topic}',
+        prompt='Reply with {{"ok": true}} about {topic} \u2014 \u00e9t\u00e9 \U0001f3ac \u0645\u0631\u062d\u0628\u0627',
         category="Comedy",
         tags=["escaping"],
     )
@@ -311,21 +311,37 @@ def test_browser_search_and_filter(templates_server, browser_page, request_log) 
 @pytest.mark.browser
 def test_browser_copy_writes_clipboard(templates_server, browser_page) -> None:  # noqa: ANN001
     page = browser_page
-    origin = templates_server.base_url
-    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     _open_templates(page, templates_server)
     page.fill(".ck-template-search input", "quiz as json")
+    page.wait_for_selector('.ck-template-count[data-count="1"]')
+
+    # The copy itself runs without any granted permission, as for a real user.
+    page.locator(".ck-template-card button.ck-copy").first.click()
+    page.wait_for_selector(".ck-copy-status:has-text('Copied to clipboard')")
+    page.wait_for_selector(".ck-status:has-text('Copied the prompt of')")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=templates_server.base_url)
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+
+    expected = templates.get_template(Workspace(templates_server.workspace), "educational-quiz-json").prompt
+    assert clipboard == expected
+    assert '{{"question"' in clipboard
+
+
+@pytest.mark.browser
+def test_browser_copy_unicode_prompt(templates_server, browser_page) -> None:  # noqa: ANN001
+    page = browser_page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=templates_server.base_url)
+    _open_templates(page, templates_server)
+    page.fill(".ck-template-search input", "onerror")
     page.wait_for_selector('.ck-template-count[data-count="1"]')
     page.evaluate("navigator.clipboard.writeText('before')")
 
     page.locator(".ck-template-card button.ck-copy").first.click()
     page.wait_for_selector(".ck-copy-status:has-text('Copied to clipboard')")
     clipboard = page.evaluate("navigator.clipboard.readText()")
-    page.wait_for_selector(".ck-status:has-text('Copied the prompt of')")
 
-    expected = templates.get_template(Workspace(templates_server.workspace), "educational-quiz-json").prompt
-    assert clipboard == expected
-    assert '{{"question"' in clipboard
+    assert clipboard == 'Reply with {{"ok": true}} about {topic} — été 🎬 مرحبا'
+    assert page.evaluate("window.__xss") is None
 
 
 @pytest.mark.browser
@@ -346,6 +362,25 @@ def test_browser_use_opens_create_page(templates_server, browser_page) -> None: 
     assert query == {"template_id": ["storytelling-bedtime-story"]}
     assert len(page.context.pages) == pages_before
     assert page.locator(".ck-page-create").count() == 1
+
+
+@pytest.mark.browser
+def test_browser_dark_theme_cards(start_voila, browser_page, request_log, tmp_path: Path) -> None:  # noqa: ANN001
+    server = start_voila(tmp_path / "workspace", theme="dark", seed=False)
+    page = browser_page
+    _open_templates(page, server)
+    save_screenshot(page, "templates-dark")
+
+    card_rgb = page.evaluate(
+        "getComputedStyle(document.querySelector('.ck-template-card')).backgroundColor.match(/\\d+/g).slice(0, 3).map(Number)"
+    )
+    title_rgb = page.evaluate(
+        "getComputedStyle(document.querySelector('.ck-template-card h3')).color.match(/\\d+/g).slice(0, 3).map(Number)"
+    )
+
+    assert sum(card_rgb) / 3 < 100, card_rgb
+    assert sum(title_rgb) / 3 > 150, title_rgb
+    request_log.assert_loopback_only()
 
 
 def test_templates_notebook_calls_page() -> None:
