@@ -143,6 +143,7 @@ def test_cut_stream_keeps_partial_output(workspace, openai_server, monkeypatch):
     assert result.output == "Hello, "
     assert result.error_type == "connection"
     assert result.usage_estimated is True
+    assert result.prompt_tokens == 1
     assert result.completion_tokens == 2
     # Text already streamed: no second request would repeat it.
     assert openai_server.count("chat") == 1
@@ -225,6 +226,10 @@ def test_500_single_provider_retries_then_fails(workspace, openai_server, monkey
     assert result.error_type == "http_500"
     assert result.retries == 2
     assert openai_server.count("chat") == 3
+    # Nothing was streamed, so there are no tokens to estimate.
+    assert result.usage_estimated is True
+    assert result.prompt_tokens == 0
+    assert result.completion_tokens == 0
     with pytest.raises(ProviderError, match="HTTP 500"):
         result.raise_for_status()
 

@@ -408,7 +408,7 @@ class Generation:
             self._log_attempt(step, None, wait_ms=None, outcome="aborted")
 
         output = self.output
-        tokens = self._tokens(output)
+        tokens = self._tokens(output, status)
         cost_usd, price_source = self._price(step, tokens)
         failover_from = self._failed_from if (self._failed_from and self._failed_from != step.provider.name) else None
         return GenerationResult(
@@ -439,7 +439,7 @@ class Generation:
             attempts=tuple(self._events),
         )
 
-    def _tokens(self, output: str) -> dict[str, Any]:
+    def _tokens(self, output: str, status: str) -> dict[str, Any]:
         usage = self._usage
         if usage is not None:
             prompt_details = getattr(usage, "prompt_tokens_details", None)
@@ -451,9 +451,11 @@ class Generation:
                 "cached_tokens": _detail(prompt_details, "cached_tokens"),
                 "reasoning_tokens": _detail(completion_details, "reasoning_tokens"),
             }
+        # A run that failed before any provider streamed has consumed no tokens to estimate.
+        prompt_read = self._responding_step is not None or status != "failed"
         return {
             "usage_estimated": True,
-            "prompt_tokens": estimate_tokens(self.prompt),
+            "prompt_tokens": estimate_tokens(self.prompt) if prompt_read else 0,
             "completion_tokens": estimate_tokens(output),
             "cached_tokens": None,
             "reasoning_tokens": None,
