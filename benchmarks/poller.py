@@ -5,8 +5,8 @@ Usage::
     .venv/bin/python benchmarks/poller.py [--jobs 1000] [--interval 1.0] [--seconds 20]
 
 A minimal /v1/videos status server on tornado (shipped with Jupyter) runs in
-its own process and holds `--jobs` jobs that stay queued; the test fixture's
-threaded server cannot answer 1,000 requests a second on a small machine.
+its own process and contains `--jobs` jobs that stay queued. The test
+fixture's threaded server cannot serve 1,000 requests a second on a small machine.
 Two pollers run in turn, each in its own process for `--seconds`:
 
 - ``JobPoller``: the real poller, reading and writing the workspace's

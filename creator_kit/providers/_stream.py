@@ -371,6 +371,9 @@ class Generation:
                             self._responding_step = step
                         self._parts.append(text)
                         self._queue.put_nowait(text)
+                        # Chunks that arrived together are parsed without a pause; yield so
+                        # the consumer receives this delta now rather than after the burst.
+                        await asyncio.sleep(0)
                     if choice.finish_reason is not None:
                         finished = True
                         if choice.finish_reason == "content_filter":
