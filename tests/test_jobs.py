@@ -26,7 +26,7 @@ from creator_kit.jobs import (
     video_file_path,
 )
 from creator_kit.storage import Workspace, scan_table
-from tests.fixtures.video_server import MISSING_MODEL, VideoServer, thumbnail_content, video_content
+from tests.fixtures.video_server import MISSING_MODEL, VideoServer, run_async, thumbnail_content, video_content
 
 INTERVAL = 0.05
 
@@ -38,7 +38,7 @@ def configure(workspace: Workspace, server: VideoServer, **video: Any) -> None:
 
 def run_poller(workspace: Workspace, **options: Any) -> JobPoller:
     poller = JobPoller(workspace, **options)
-    asyncio.run(asyncio.wait_for(poller.run(until_done=True), timeout=120))
+    run_async(asyncio.wait_for(poller.run(until_done=True), timeout=120))
     return poller
 
 
@@ -147,7 +147,7 @@ def test_stuck_job_flagged_stalled(workspace: Workspace, video_server: VideoServ
             poller.stop()
 
     poller._on_change = stop_when_stalled
-    asyncio.run(asyncio.wait_for(poller.run(), timeout=60))
+    run_async(asyncio.wait_for(poller.run(), timeout=60))
 
     job = read_job(workspace, job_id)
     assert job["status"] == "queued"
@@ -226,7 +226,7 @@ def test_openai_endpoint_names_shutdown() -> None:
             await client.create(validate_request("a moon", model="sora-2"))
 
     with pytest.raises(VideoApiError) as caught:
-        asyncio.run(create())
+        run_async(create())
 
     message = str(caught.value)
     assert "2026-09-24" in message
@@ -251,7 +251,7 @@ def test_key_sent_as_bearer_and_not_stored(workspace: Workspace, video_server: V
         async with httpx.AsyncClient(event_hooks={"request": [record]}) as http:
             await submit_job_async("a bee", workspace=workspace, http_client=http)
 
-    asyncio.run(submit())
+    run_async(submit())
 
     assert seen == ["Bearer vk-123-secret"]
     table = scan_table(workspace, "video_jobs").collect()
@@ -325,7 +325,7 @@ def test_two_pollers_share_the_work(workspace: Workspace, video_server: VideoSer
         first, second = JobPoller(workspace), JobPoller(workspace)
         await asyncio.wait_for(asyncio.gather(first.run(until_done=True), second.run(until_done=True)), timeout=120)
 
-    asyncio.run(both())
+    run_async(both())
 
     history = scan_table(workspace, "video_jobs").collect()
     for job_id in ids:

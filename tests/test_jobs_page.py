@@ -10,7 +10,7 @@ import pytest
 from creator_kit.jobs import JobPoller, list_jobs, submit_job, video_file_path
 from creator_kit.storage import Workspace, resolve_workspace
 from creator_kit.ui.generations import GenerationsPage, generations_page
-from tests.fixtures.video_server import VideoServer, thumbnail_content, video_content
+from tests.fixtures.video_server import VideoServer, run_async, thumbnail_content, video_content
 
 RESULT_TIMEOUT_MS = 90_000
 
@@ -54,7 +54,7 @@ def test_submit_then_completed_job_gets_player(workspace: Workspace, video_serve
         await page.refresh()
         return row
 
-    row = asyncio.run(flow())
+    row = run_async(flow())
 
     assert row is not None
     assert video_server.jobs[row["id"]].model == "sora-2-pro"
@@ -74,7 +74,7 @@ def test_over_limit_prompt_sends_nothing(workspace: Workspace, video_server: Vid
     page = generations_page(workspace, start=False)
     page.prompt.value = "b" * 1001
 
-    result = asyncio.run(page.submit())
+    result = run_async(page.submit())
 
     assert result is None
     assert "1001 characters" in page.message.value
@@ -96,7 +96,7 @@ def test_failed_job_shows_error_and_retry(workspace: Workspace, video_server: Vi
         await page.retry(card._row)
         await page.refresh()
 
-    asyncio.run(flow())
+    run_async(flow())
 
     assert len(page.jobs) == 2
     retried = [row for row in page.jobs if row["id"] != failed_id][0]
@@ -116,7 +116,7 @@ def test_stalled_job_shows_last_check(workspace: Workspace, video_server: VideoS
         await asyncio.wait_for(poller.run(), timeout=60)
         await page.refresh()
 
-    asyncio.run(flow())
+    run_async(flow())
 
     card = page.queue.children[0]
     assert "ck-job-stalled" in card._dom_classes
@@ -138,7 +138,7 @@ def test_page_runs_poller_in_event_loop(workspace: Workspace, video_server: Vide
         await asyncio.sleep(0.1)
         return page
 
-    page = asyncio.run(flow())
+    page = run_async(flow())
 
     assert page.jobs[0]["id"] == job_id
     assert page.queue.children[0].player.video == video_content(job_id)

@@ -17,16 +17,16 @@ import pytest
 
 from creator_kit.jobs import JobPoller, submit_job, video_file_path
 from creator_kit.storage import Workspace, append_rows, scan_table
-from tests.fixtures.video_server import VideoServer, video_content
+from tests.fixtures.video_server import VideoServer, run_async, video_content
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def wait_for(condition: Callable[[], bool], *, timeout: float = 120, what: str) -> None:
+def wait_for(condition: Callable[[], bool], *, timeout: float = 120, description: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
+            raise AssertionError(f"timed out waiting for {description}")
         time.sleep(0.02)
 
 
@@ -59,7 +59,7 @@ def test_killed_poller_resumes_exactly_once(workspace: Workspace, video_server: 
     first = start_watch(workspace, log)
     try:
         # Kill while a download is in flight and the slow jobs are still running.
-        wait_for(lambda: sum(video_server.content_waiting.values()) >= 1, what="a download in flight")
+        wait_for(lambda: sum(video_server.content_waiting.values()) >= 1, description="a download in flight")
         assert any(video_server.jobs[job_id].state()[0] != "completed" for job_id in slow)
         first.send_signal(signal.SIGKILL)
         assert first.wait(timeout=30) == -signal.SIGKILL
@@ -106,7 +106,7 @@ def test_many_jobs_one_request_per_interval(workspace: Workspace, video_server: 
     )
 
     poller = JobPoller(workspace)
-    stats = asyncio.run(asyncio.wait_for(poller.run(until_done=True), timeout=240))
+    stats = run_async(asyncio.wait_for(poller.run(until_done=True), timeout=240))
 
     assert stats.downloads == 200
     for job_id in ids:

@@ -25,10 +25,6 @@ from creator_kit.jobs import (
 
 __all__ = ["register"]
 
-# Columns printed by `jobs list` without --json.
-_LIST_COLUMNS = ("id", "display_status", "progress", "model", "seconds", "size", "created_at")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register ``jobs`` and its subcommands."""
     jobs = subparsers.add_parser(
@@ -177,8 +173,8 @@ def run_cancel(args: argparse.Namespace) -> int:
 
 
 def _add_endpoint_options(parser: argparse.ArgumentParser, *, with_provider: bool) -> None:
-    # A job records its provider name, or the URL it was submitted to, so only
-    # `submit` chooses an endpoint; the other commands need at most the key.
+    # A job records its provider name, or the URL it was submitted to. So only
+    # `submit` chooses an endpoint, and the other commands need at most the key.
     if with_provider:
         parser.add_argument("--provider", help="name of a provider entry in the workspace settings")
         parser.add_argument("--base-url", help="video endpoint URL ending in /v1, used without a provider entry")

@@ -44,7 +44,7 @@ OPENAI_SHUTDOWN_NOTE = (
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where video jobs are sent: a provider name, a base URL ending in ``/v1`` and a key.
+    """Video endpoint: a provider name, a base URL ending in ``/v1`` and a key.
 
     The key is kept out of `repr` so that it never reaches a log line or a
     traceback.
@@ -114,7 +114,7 @@ def read_video_settings(workspace: Workspace) -> VideoSettings:
     Raises
     ------
     InvalidInputError
-        If the setting is not an object or holds a value of the wrong type.
+        If the setting is not an object or contains a value of the wrong type.
     """
     raw = workspace.read_settings().get("video") or {}
     if not isinstance(raw, dict):
@@ -252,6 +252,6 @@ def _provider_endpoint(workspace: Workspace, name: str) -> Endpoint:
         config = providers.get_provider(workspace, name)
         key = providers.resolve_key(config)
     except CreatorKitError as exc:
-        msg = f"cannot use provider {name!r} for video jobs: {exc}\nHint: or pass --base-url URL instead."
+        msg = f"cannot use provider {name!r} for video jobs: {exc}\nTo use an endpoint without a provider entry, pass --base-url URL."
         raise JobError(msg) from exc
     return Endpoint(provider=name, base_url=config.base_url.rstrip("/"), api_key=key)

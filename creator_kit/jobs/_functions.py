@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -303,13 +304,14 @@ def _from_unix(value: Any) -> datetime | None:
 
 
 def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run `coroutine` to the end from synchronous code.
+
+    Inside a running event loop (a notebook kernel, Playwright's sync API)
+    it runs on a fresh loop in a worker thread, and the caller waits.
+    """
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(coroutine)
-    coroutine.close()
-    msg = (
-        "this function cannot run inside a running event loop (a notebook kernel).\n"
-        "Hint: await the *_async variant instead, e.g. `await submit_job_async(...)`."
-    )
-    raise JobError(msg)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="creator-kit-jobs") as pool:
+        return pool.submit(asyncio.run, coroutine).result()

@@ -3,7 +3,7 @@
 Rules it keeps:
 
 - At most one status request per job per ``poll_interval``: the next request
-  of a job is scheduled from the moment the previous answer arrived, never
+  of a job is scheduled from the moment the previous response arrived, never
   earlier, and later when the provider asks (``openai-poll-after-ms``,
   ``retry-after-ms``, ``retry-after``) or after errors (exponential backoff
   with jitter, capped at ``max_backoff``).
@@ -196,7 +196,7 @@ class JobPoller:
                 if self._pending_rows:
                     wait = min(wait, max(0.0, next_flush - time.monotonic()))
                 await self._sleep(wait)
-                # Let answers arriving together be handled in one pass.
+                # Let responses that arrive together be handled in one pass.
                 await asyncio.sleep(tick)
         finally:
             await self._shutdown()
@@ -290,7 +290,7 @@ class JobPoller:
             delay = self.settings.max_backoff
             self._queue(tracked, self._stall_check(tracked))
         finally:
-            # Scheduled from the answer, so two requests are never closer than the interval.
+            # Scheduled from the response, so two requests are never closer than the interval.
             tracked.next_at = time.monotonic() + delay
             tracked.busy = False
             self._wake.set()

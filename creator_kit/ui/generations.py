@@ -1,10 +1,11 @@
 """The Generations (video) page: submit video prompts and follow the job queue.
 
-The page runs two asyncio tasks in the kernel's event loop and never blocks
-it: a `creator_kit.jobs.JobPoller`, which polls the provider and records each
-change (or waits on standby while another kernel's poller leads), and a
-refresher that reads the ``video_jobs`` table once a second and updates the
-queue. Table reads and file reads run in worker threads.
+The page runs two asyncio tasks in the kernel's event loop. The first is a
+`creator_kit.jobs.JobPoller`, which polls the provider and records each change
+(or waits on standby while another kernel's poller leads). The second is a
+refresher that reads the ``video_jobs`` table once a second and updates the queue. HTTP
+requests are awaited, and table and file reads run in worker threads, so the
+kernel stays responsive while jobs run.
 
 A finished video reaches the browser through `VideoPlayer`, a small
 anywidget: the kernel sends the bytes over the widget connection and the
@@ -237,7 +238,12 @@ class GenerationsPage(PageFrame):
         self.set_loading("Reading the job queue\u2026")
 
     def start(self) -> None:
-        """Start the poller and the refresher in the running event loop, if there is one."""
+        """Start the poller and the refresher in the running event loop, if there is one.
+
+        NOTE: re-running the notebook cell leaves the previous page's tasks
+        running until `stop` or the kernel ends. Its poller keeps the lead and
+        the new page's poller waits on standby, so no job is polled twice.
+        """
         try:
             loop = asyncio.get_event_loop()
         except RuntimeError:
@@ -438,6 +444,7 @@ def _card_html(row: dict[str, Any], status: str, *, now: datetime, has_video: bo
     ]
     if row.get("cost_usd") is not None:
         meta.append(f"est. {format_usd(row['cost_usd'])}")
+
     meta_text = " \u00b7 ".join(meta)
     parts = [
         '<div class="ck-job-head">'
@@ -446,6 +453,7 @@ def _card_html(row: dict[str, Any], status: str, *, now: datetime, has_video: bo
         f'<span class="ck-job-meta ck-job-id">{html.escape(str(row["id"]))}</span></div>',
         f'<div class="ck-job-prompt">{html.escape(prompt)}</div>',
     ]
+
     if status in ("queued", "processing", "stalled"):
         progress = max(0, min(100, int(row.get("progress") or 0)))
         parts.append(
@@ -453,6 +461,7 @@ def _card_html(row: dict[str, Any], status: str, *, now: datetime, has_video: bo
             f'aria-valuemax="100"><div class="ck-progress-fill" style="width:{progress}%"></div></div>'
             f'<div class="ck-job-meta">{progress}% \u00b7 elapsed {_duration(row.get("created_at"), now)}</div>'
         )
+
     if status == "stalled":
         checked = row.get("checked_at")
         when = checked.astimezone(UTC).strftime("%H:%M:%S UTC") if checked else "never"
@@ -463,6 +472,7 @@ def _card_html(row: dict[str, Any], status: str, *, now: datetime, has_video: bo
         )
     if status in ("completed", "download_failed", "failed", "cancelled") and row.get("completed_at"):
         parts.append(f'<div class="ck-job-meta">took {_duration(row.get("created_at"), row["completed_at"])}</div>')
+
     if status in ("failed", "download_failed") and row.get("error_message"):
         code = f"{row['error_code']}: " if row.get("error_code") else ""
         parts.append(f'<div class="ck-job-error">{html.escape(code + row["error_message"])}</div>')
