@@ -84,3 +84,20 @@ def test_settings_validates_and_refuses(start_voila, openai_server, browser_page
     assert openai_server.requests[-1].headers["authorization"] == f"Bearer {KEY}"
     save_screenshot(browser_page, "settings-configured")
     request_log.assert_loopback_only()
+
+
+@pytest.mark.browser
+def test_create_opens_template_from_query(start_voila, browser_page, request_log, tmp_path):
+    from creator_kit.templates import list_templates
+
+    workspace = resolve_workspace(tmp_path / "ws")
+    template = list_templates(workspace)[0]
+    # Preheated kernels read the query string through voila.utils.get_query_string().
+    server = start_voila(workspace.path, seed=False, preheat=True)
+
+    browser_page.goto(server.url("create.ipynb", query=f"template_id={template.id}"))
+    wait_for_dashboard(browser_page)
+
+    assert browser_page.input_value(".ck-create-prompt textarea") == template.prompt
+    assert template.title in browser_page.inner_text(".ck-prompt-card")
+    request_log.assert_loopback_only()

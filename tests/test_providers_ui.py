@@ -121,8 +121,9 @@ def test_create_reads_template_from_query_string(workspace, monkeypatch):
     from creator_kit.templates import list_templates
 
     template = list_templates(workspace)[0]
-    monkeypatch.setenv("QUERY_STRING", f"template={template.id}&x=1")
-    assert query_parameter("template") == template.id
+    monkeypatch.setenv("QUERY_STRING", f"template_id={template.id}&x=1")
+    assert query_parameter("template_id", "template") == template.id
+    assert query_parameter("missing") is None
 
     page = create_page(workspace)
 

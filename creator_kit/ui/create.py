@@ -64,8 +64,8 @@ def create_page(
         The workspace or its folder; None resolves ``$CREATOR_KIT_WORKSPACE``,
         then the default workspace.
     template_id
-        Start from this template's prompt. None reads ``?template=<id>`` from
-        the page's query string under Voila.
+        Start from this template's prompt. None reads ``?template_id=<id>``
+        (or ``?template=<id>``) from the page's query string under Voila.
     prompt
         Text to put in the prompt box (wins over the template's).
     theme
@@ -79,31 +79,42 @@ def create_page(
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     if template_id is None:
-        template_id = query_parameter("template")
+        # Voila itself reads ?template= as the name of an nbconvert template, so
+        # links use ?template_id=; ?template= works when serve disables that override.
+        template_id = query_parameter("template_id", "template")
     return CreatePage(
         workspace, template_id=template_id, prompt=prompt, theme=theme, http_client=http_client, pricing=pricing
     )
 
 
-def query_parameter(name: str) -> str | None:
-    """Return parameter `name` of the Voila page's query string, or None.
+def query_parameter(*names: str) -> str | None:
+    """Return the first of the parameters `names` found in the Voila page's query string.
 
-    A preheated Voila kernel has no ``QUERY_STRING`` variable; Voila then
-    provides the query string through ``voila.utils.get_query_string()``.
+    A preheated Voila kernel has no ``QUERY_STRING`` variable until a page
+    request takes it; ``voila.utils.get_query_string()`` waits for that
+    request and sets the variable. Outside Voila the result is None.
     """
-    query = os.environ.get("QUERY_STRING", "")
-    if not query:
-        try:
-            from voila.utils import get_query_string
-        except ImportError:
-            return None
-        try:
-            query = get_query_string() or ""
-        except Exception as exc:  # noqa: BLE001 (outside Voila there is no request to read)
-            logger.debug("no Voila query string: %s", exc)
-            return None
-    values = parse_qs(query.lstrip("?")).get(name)
-    return values[0] if values else None
+    query = _query_string()
+    parsed = parse_qs(query.lstrip("?"))
+    for name in names:
+        values = parsed.get(name)
+        if values and values[0]:
+            return values[0]
+    return None
+
+
+def _query_string() -> str:
+    if "QUERY_STRING" in os.environ:
+        return os.environ["QUERY_STRING"]
+    try:
+        from voila.utils import get_query_string
+    except ImportError:
+        return ""
+    try:
+        return get_query_string() or ""
+    except Exception as exc:  # noqa: BLE001 (outside Voila there is no request to read)
+        logger.debug("no Voila query string: %s", exc)
+        return ""
 
 
 class CreatePage(PageFrame):
