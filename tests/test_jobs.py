@@ -258,6 +258,27 @@ def test_key_sent_as_bearer_and_not_stored(workspace: Workspace, video_server: V
     assert "vk-123-secret" not in table.write_csv()
 
 
+def test_rejected_key_backs_off_then_stalls(workspace: Workspace, video_server: VideoServer) -> None:
+    configure(workspace, video_server, stall_after=0.6, max_backoff=0.2)
+    job_id = submit_job("a windmill", workspace=workspace)["id"]
+    video_server.required_key = "the-right-key"
+    poller = JobPoller(workspace)
+    poller._on_change = lambda rows: poller.stop() if any(r["download_state"] == "stalled" for r in rows) else None
+
+    run_async(asyncio.wait_for(poller.run(), timeout=60))
+
+    job = read_job(workspace, job_id)
+    assert job["status"] == "queued"
+    assert job["download_state"] == "stalled"
+    assert "Incorrect API key provided" in job["provider_response"]
+    times = video_server.status_times(job_id)
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert min(gaps) >= INTERVAL
+    assert max(gaps) >= 2 * INTERVAL
+    events = scan_table(workspace, "events").filter(pl.col("job_id") == job_id).collect()
+    assert set(events["status_code"].to_list()) == {401}
+
+
 def test_cut_download_retried(workspace: Workspace, video_server: VideoServer) -> None:
     configure(workspace, video_server)
     job_id = submit_job("scenario:cut a waterfall", workspace=workspace)["id"]

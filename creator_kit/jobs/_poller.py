@@ -495,6 +495,9 @@ class JobPoller:
 
 
 def _read_active(workspace: Workspace) -> list[dict[str, Any]]:
+    # NOTE: this scans the whole history once per interval. Every pass with a
+    # change commits one small file, so a long-running poller relies on
+    # `creator-kit compact` to keep this read fast.
     latest = read_latest(workspace, "video_jobs")
     active = pl.col("status").is_in(list(ACTIVE_STATUSES)) | (
         (pl.col("status") == "completed")
