@@ -1,11 +1,11 @@
 """Cost analysis: the cost of a period, per provider and per model, and of video jobs.
 
 A generation row that carries ``cost_usd`` keeps it. A row without one is
-priced at query time from its tokens: the rows are first summed per
-(provider, model, day, price segment, price tier), each distinct model is
-looked up once (see `creator_kit.analytics.find_price_card`), and the rates
-are joined onto the sums. Within one such group every price is constant, so
-pricing the sums equals pricing each row.
+priced at query time from its tokens. The rows are first summed per
+(provider, model, day, price segment, price tier). Each distinct model is
+then looked up once (see `creator_kit.analytics.find_price_card`), and its
+rates are joined onto the sums. Within one such group every price is
+constant, so pricing the sums equals pricing each row.
 
 Video jobs are priced per second of video (``video_jobs.seconds``) when they
 completed; their cost is reported as ``video_usd`` and is a part of
@@ -15,13 +15,14 @@ completed; their cost is reported as ``video_usd`` and is a part of
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import polars as pl
 
 from creator_kit.analytics._pricing import (
     PRICE_UNKNOWN,
+    PriceCard,
     estimate_video_cost,
     find_price_card,
     price_segment_boundaries,
@@ -64,7 +65,7 @@ def cost_analysis(workspace: Workspace, time_range: TimeRange | str, *, now: dat
         the period times 30), ``by_provider`` (list of ``{provider, cost_usd,
         requests}``), ``by_model`` (list of ``{provider, model, cost_usd,
         requests, unpriced_requests, price_source}``), ``unpriced_requests``
-        (generations no price source knows), ``video_jobs`` and
+        (generations without a price in any source), ``video_jobs`` and
         ``unpriced_video_jobs``. A cost is None, never 0, when nothing in it
         could be priced.
     """
@@ -171,27 +172,7 @@ def _price_groups(groups: pl.DataFrame, overrides: dict[str, Any] | None) -> pl.
 
 
 def _rates_for(keys: pl.DataFrame, overrides: dict[str, Any] | None) -> pl.DataFrame:
-    """Look up the rates of each distinct price key; one card lookup per distinct model."""
-    thresholds = price_tier_thresholds()
-    boundaries = price_segment_boundaries()
-    records: dict[str, list[Any]] = {name: [] for name in ("provider", "model", "day", "segment", "tier", "source", *_RATE_COLUMNS)}
-
-    for (provider, model), part in keys.group_by("provider", "model"):
-        card = find_price_card(model, provider=provider, overrides=overrides) if model is not None else None
-        if card is None:
-            continue
-        for day, segment, tier in part.select("day", "segment", "tier").iter_rows():
-            # A representative request of the group: the start of its day segment and
-            # the smallest prompt of its tier band.
-            at = datetime.combine(day, time(), UTC) + timedelta(minutes=boundaries[segment - 1] if segment else 0)
-            prompt_tokens = thresholds[tier - 1] + 1 if tier else 1
-            rates = card.rates(at, prompt_tokens)
-            values = (rates.input, rates.cached_input, rates.output, rates.reasoning, rates.per_request)
-            for name, value in zip(("provider", "model", "day", "segment", "tier", "source"), (provider, model, day, segment, tier, card.source), strict=True):
-                records[name].append(value)
-            for name, value in zip(_RATE_COLUMNS, values, strict=True):
-                records[name].append(value)
-
+    """Look up the rates of each distinct price key, with one card lookup per distinct model."""
     schema = {
         "provider": pl.String,
         "model": pl.String,
@@ -201,7 +182,38 @@ def _rates_for(keys: pl.DataFrame, overrides: dict[str, Any] | None) -> pl.DataF
         "source": pl.String,
         **{name: pl.Float64 for name in _RATE_COLUMNS},
     }
-    return pl.DataFrame(records, schema=schema)
+    parts = [pl.DataFrame(schema=schema)]
+    for (provider, model), part in keys.group_by("provider", "model"):
+        card = find_price_card(model, provider=provider, overrides=overrides) if model is not None else None
+        if card is None:
+            continue
+        # Prices that never change with time depend on the prompt tier alone, so
+        # they are looked up once per tier instead of once per day.
+        columns = ["day", "segment", "tier"] if card.time_dependent else ["tier"]
+        price_keys = part.select(columns).unique()
+        records = [
+            _rate_values(card, day, segment, tier)
+            for day, segment, tier in price_keys.select(
+                pl.col("day") if "day" in columns else pl.lit(part.item(0, "day")).alias("day"),
+                pl.col("segment") if "segment" in columns else pl.lit(0, dtype=pl.UInt32).alias("segment"),
+                "tier",
+            ).iter_rows()
+        ]
+        rates = pl.DataFrame(records, schema=list(_RATE_COLUMNS), orient="row")
+        joined = part.join(price_keys.with_columns(rates), on=columns, how="left")
+        parts.append(joined.with_columns(pl.lit(card.source).alias("source")).select(list(schema)).cast(schema))
+    return pl.concat(parts)
+
+
+def _rate_values(card: PriceCard, day: date, segment: int, tier: int) -> tuple[float, ...]:
+    # A representative request of the group: the start of its day segment and the
+    # smallest prompt of its tier band.
+    boundaries = price_segment_boundaries()
+    thresholds = price_tier_thresholds()
+    at = datetime.combine(day, time(), UTC) + timedelta(minutes=boundaries[segment - 1] if segment else 0)
+    prompt_tokens = thresholds[tier - 1] + 1 if tier else 1
+    rates = card.rates(at, prompt_tokens)
+    return (rates.input, rates.cached_input, rates.output, rates.reasoning, rates.per_request)
 
 
 def _video_cost(workspace: Workspace, time_range: TimeRange, overrides: dict[str, Any] | None) -> dict[str, Any]:

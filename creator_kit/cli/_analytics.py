@@ -96,7 +96,8 @@ def _print_report(report: dict[str, Any]) -> None:
 
     cost = report["cost"]
     print("\nCost (estimated)")
-    print(f"  period          {_usd(cost['period_usd'])} (text {_usd(cost['text_usd'])}, video {_usd(cost['video_usd'])})")
+    video = _usd(cost["video_usd"]) if cost["video_jobs"] else "no video jobs"
+    print(f"  period          {_usd(cost['period_usd'])} (text {_usd(cost['text_usd'])}, video {video})")
     print(f"  per 1K tokens   {_usd(cost['per_1k_tokens_usd'], digits=5)}")
     print(f"  monthly (30 d)  {_usd(cost['monthly_projection_usd'])}")
     if cost["unpriced_requests"]:
