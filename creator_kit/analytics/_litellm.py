@@ -17,7 +17,7 @@ from typing import Any
 
 from creator_kit.errors import StorageError
 
-__all__ = ["LITELLM_PRICES_FILE", "LiteLLMEntry", "litellm_index", "litellm_source_date"]
+__all__ = ["LITELLM_PRICES_FILE", "LiteLLMEntry", "is_text_entry", "litellm_index", "litellm_source_date"]
 
 logger = logging.getLogger(__name__)
 
