@@ -191,9 +191,9 @@ def test_rates_exclude_pending(workspace: Workspace) -> None:
 
 def test_time_range_and_daily_trends(workspace: Workspace) -> None:
     rows = [
-        _row(created_at=datetime(2026, 11, 18, 23, 59, tzinfo=UTC), ttft_ms=100.0, prompt_tokens=10, completion_tokens=5),
-        _row(created_at=datetime(2026, 11, 19, 0, 0, tzinfo=UTC), ttft_ms=200.0, prompt_tokens=20, completion_tokens=5),
-        _row(created_at=datetime(2026, 11, 19, 10, 0, tzinfo=UTC), ttft_ms=400.0, prompt_tokens=30, completion_tokens=5),
+        _row(created_at=datetime(2026, 11, 18, 23, 59, tzinfo=UTC), ttft_ms=100.0, prompt_tokens=10),
+        _row(created_at=datetime(2026, 11, 19, 0, 0, tzinfo=UTC), ttft_ms=200.0, prompt_tokens=20),
+        _row(created_at=datetime(2026, 11, 19, 10, 0, tzinfo=UTC), ttft_ms=400.0, prompt_tokens=30),
         _row(created_at=datetime(2026, 10, 1, tzinfo=UTC), ttft_ms=900.0),
     ]
     append_rows(workspace, "generations", rows)
@@ -203,7 +203,8 @@ def test_time_range_and_daily_trends(workspace: Workspace) -> None:
 
     assert daily.get_column("date").to_list() == [date(2026, 11, 18), date(2026, 11, 19)]
     assert daily.get_column("requests").to_list() == [1, 2]
-    assert daily.get_column("tokens").to_list() == [15, 60]
+    # Completion tokens are 50 per row.
+    assert daily.get_column("tokens").to_list() == [60, 150]
     assert daily.get_column("avg_ttft_ms").to_list() == [100.0, 300.0]
     custom = parse_range(since="2026-11-19", until="2026-11-19")
     assert analytics_report(workspace, custom)["summary"]["total_requests"] == 2

@@ -27,24 +27,28 @@ from creator_kit.errors import InvalidInputError
 
 AT = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
+# Prefixes of the price_source of each dataset.
+GENAI = "genai-prices"
+LITELLM = "LiteLLM"
+
 # (case, model, provider, prompt, completion, cached, reasoning, at, expected USD, source prefix)
 TEXT_CASES = [
     # 1000 x 0.15e-6 + 500 x 0.6e-6
-    ("plain", "gpt-4o-mini", "openai", 1000, 500, 0, 0, AT, 0.00045, "genai-prices"),
+    ("plain", "gpt-4o-mini", "openai", 1000, 500, 0, 0, AT, 0.00045, GENAI),
     # (2000 - 1000) x 2.5e-6 + 1000 x 1.25e-6 + 100 x 10e-6: cached tokens are part of the prompt.
-    ("cached tokens", "gpt-4o", "openai", 2000, 100, 1000, 0, AT, 0.00475, "genai-prices"),
+    ("cached tokens", "gpt-4o", "openai", 2000, 100, 1000, 0, AT, 0.00475, GENAI),
     # 100 x 1.1e-6 + 1000 x 4.4e-6: the 800 reasoning tokens are part of the 1000 completion tokens.
-    ("reasoning tokens", "o4-mini", "openai", 100, 1000, 0, 800, AT, 0.00451, "genai-prices"),
+    ("reasoning tokens", "o4-mini", "openai", 100, 1000, 0, 800, AT, 0.00451, GENAI),
     # o3 before its price cut: 1000 x 10e-6 + 1000 x 40e-6
-    ("price before a date", "o3", "openai", 1000, 1000, 0, 0, datetime(2025, 6, 9, 23, tzinfo=UTC), 0.05, "genai-prices"),
+    ("price before a date", "o3", "openai", 1000, 1000, 0, 0, datetime(2025, 6, 9, 23, tzinfo=UTC), 0.05, GENAI),
     # o3 from 2025-06-10: 1000 x 2e-6 + 1000 x 8e-6
-    ("price after a date", "o3", "openai", 1000, 1000, 0, 0, datetime(2025, 6, 10, 0, 30, tzinfo=UTC), 0.01, "genai-prices"),
+    ("price after a date", "o3", "openai", 1000, 1000, 0, 0, datetime(2025, 6, 10, 0, 30, tzinfo=UTC), 0.01, GENAI),
     # prompt above 200k tokens: 200000 x 2.5e-6 + 100000 x 0.25e-6 + 1000 x 15e-6
-    ("long prompt tier", "gemini-2.5-pro", "google", 300_000, 1000, 100_000, 0, AT, 0.54, "genai-prices"),
+    ("long prompt tier", "gemini-2.5-pro", "google", 300_000, 1000, 100_000, 0, AT, 0.54, GENAI),
     # 550 x 7.5e-7 + 150 x 1e-6
-    ("LiteLLM bedrock", "meta.llama2-13b-chat-v1", "bedrock", 550, 150, 0, 0, AT, 0.0005625, "LiteLLM"),
+    ("LiteLLM bedrock", "meta.llama2-13b-chat-v1", "bedrock", 550, 150, 0, 0, AT, 0.0005625, LITELLM),
     # 550 x 1.5e-7 + 150 x 1.5e-7
-    ("LiteLLM anyscale prefix", "meta-llama/Llama-2-7b-chat-hf", "anyscale", 550, 150, 0, 0, AT, 0.000105, "LiteLLM"),
+    ("LiteLLM anyscale prefix", "meta-llama/Llama-2-7b-chat-hf", "anyscale", 550, 150, 0, 0, AT, 0.000105, LITELLM),
     # 550 x 1e-7 + 150 x 5e-7, the version after the colon dropped
     (
         "LiteLLM replicate version",
@@ -56,10 +60,10 @@ TEXT_CASES = [
         0,
         AT,
         0.00013,
-        "LiteLLM",
+        LITELLM,
     ),
-    # 700 x 2e-7, found by the fireworks_ai/ prefix after genai-prices does not know it
-    ("LiteLLM fireworks", "accounts/fireworks/models/llama-v2-13b-chat", "fireworks", 550, 150, 0, 0, AT, 0.00014, "LiteLLM"),
+    # 700 x 2e-7, found under the fireworks_ai/ prefix because genai-prices has no price for it
+    ("LiteLLM fireworks", "accounts/fireworks/models/llama-v2-13b-chat", "fireworks", 550, 150, 0, 0, AT, 0.00014, LITELLM),
 ]
 
 
@@ -151,7 +155,8 @@ def test_override_without_cached_rate_bills_input_rate() -> None:
 
 def test_invalid_override_names_model() -> None:
     with pytest.raises(InvalidInputError, match="house-model"):
-        estimate_cost("house-model", prompt_tokens=1, completion_tokens=1, overrides={"house-model": {"input_per_mtok": "x"}})
+        overrides = {"house-model": {"input_per_mtok": "x"}}
+        estimate_cost("house-model", prompt_tokens=1, completion_tokens=1, overrides=overrides)
 
 
 @pytest.mark.parametrize(
@@ -198,6 +203,12 @@ def test_card_rates_equal_direct_estimate(model: str, provider: str, prompt: int
     assert card is not None
     rates = card.rates(AT, prompt)
     direct = estimate_cost(
-        model, provider=provider, prompt_tokens=prompt, completion_tokens=300, cached_tokens=100, reasoning_tokens=50, at=AT
+        model,
+        provider=provider,
+        prompt_tokens=prompt,
+        completion_tokens=300,
+        cached_tokens=100,
+        reasoning_tokens=50,
+        at=AT,
     )
     assert rates.cost(prompt, 300, 100, 50) == pytest.approx(direct.cost_usd, rel=1e-12)

@@ -119,7 +119,10 @@ def cost_from_aggregates(
     ]
 
     totals = per_model.select(
-        pl.col("cost").sum(), pl.col("priced_rows").sum(), pl.col("priced_tokens").sum(), pl.col("unpriced_requests").sum()
+        pl.col("cost").sum(),
+        pl.col("priced_rows").sum(),
+        pl.col("priced_tokens").sum(),
+        pl.col("unpriced_requests").sum(),
     ).row(0, named=True)
     text_usd = float(totals["cost"]) if totals["priced_rows"] else None
     priced_tokens = int(totals["priced_tokens"] or 0)
