@@ -28,7 +28,7 @@ from creator_kit.analytics._pricing import (
     price_segment_boundaries,
     price_tier_thresholds,
 )
-from creator_kit.analytics._queries import GenerationAggregates, aggregate_generations, resolve_range
+from creator_kit.analytics._queries import GenerationAggregates, aggregate_generations
 from creator_kit.analytics._range import TimeRange
 from creator_kit.storage import Workspace, collect, read_latest
 

@@ -27,11 +27,16 @@ __all__ = [
     "GenerationAggregates",
     "abort_rate",
     "aggregate_generations",
+    "daily_frame",
     "daily_trends",
     "data_extent",
+    "histogram_frame",
     "latency_histogram",
+    "latest_generations",
     "model_performance",
+    "models_frame",
     "resolve_range",
+    "summary_values",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,6 +94,7 @@ def aggregate_generations(workspace: Workspace, time_range: TimeRange | str) -> 
     time_range = resolve_range(time_range)
     rows = latest_generations(workspace, time_range).lazy()
     groups, quantiles = _collect_all([_group(rows), _quantiles(rows)], workspace)
+    logger.debug("grouped generations of %s in range %s into %d groups", workspace.path, time_range.label, groups.height)
     return GenerationAggregates(groups, quantiles, time_range)
 
 
