@@ -22,9 +22,10 @@ from creator_kit.analytics import (
     model_performance,
     parse_range,
 )
+from creator_kit.analytics._queries import latest_generations
 from creator_kit.cli import main
 from creator_kit.importers import import_files
-from creator_kit.storage import Workspace, append_rows
+from creator_kit.storage import Workspace, append_rows, read_latest
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 BOUNDS_MS = (100, 500, 1000, 2000, 5000)
@@ -316,3 +317,31 @@ def test_cli_text_report(workspace: Workspace, capsys: pytest.CaptureFixture[str
     assert "gpt-4o-mini" in out
     assert "100.0%" in out
     assert "300 ms" in out
+
+
+def test_latest_rows_equal_read_latest(workspace: Workspace) -> None:
+    rng = np.random.default_rng(3)
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    for commit in range(4):
+        rows = []
+        for position in range(300):
+            # 120 ids repeat across commits; the rest are new in each commit.
+            ident = f"shared-{position}" if position < 120 else f"c{commit}-{position}"
+            rows.append(
+                _row(
+                    id=ident,
+                    created_at=base,
+                    status=str(rng.choice(["success", "failed", "aborted"])),
+                    ttft_ms=float(rng.integers(1, 9000)),
+                    # Few distinct times, so some versions of an id tie on recorded_at.
+                    recorded_at=base + timedelta(minutes=int(rng.integers(0, 3))),
+                )
+            )
+        append_rows(workspace, "generations", rows)
+
+    columns = ["provider", "model", "status", "ttft_ms", "created_at"]
+    fast = latest_generations(workspace, parse_range("all")).select(columns).sort(columns)
+    reference = read_latest(workspace, "generations").select(columns).collect().sort(columns)
+
+    assert fast.height == 120 + 4 * 180
+    assert fast.equals(reference)
