@@ -10,7 +10,9 @@ later commit) into temporary folders, unless ``--large`` and ``--small`` name
 existing workspaces. For each query the script prints the best of `--repeat`
 runs on each workspace and the ratio large / small. The queries are those the
 Projects page runs: the first page, a page deep in the results, a status and
-tag filter, a latency sort and a text search; each returns 24 rows.
+tag filter, a latency sort, a token sort and a text search. Each returns at
+most 24 rows. The last line times the whole first load of the Projects page
+widget (queries, tag list and widgets, without a browser).
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate  # noqa: E402 -- the sibling script, found through sys.path
 
-from creator_kit.gallery import ProjectPage, query_projects  # noqa: E402
+from creator_kit.gallery import query_projects  # noqa: E402
 from creator_kit.storage import Workspace, resolve_workspace  # noqa: E402
+from creator_kit.ui.projects import projects_page  # noqa: E402
+
+T = TypeVar("T")
 
 QUERIES: dict[str, dict[str, Any]] = {
     "first page (newest)": {},
@@ -40,7 +45,7 @@ QUERIES: dict[str, dict[str, Any]] = {
 }
 
 
-def best_of(repeat: int, run: Callable[[], ProjectPage]) -> tuple[float, ProjectPage]:
+def best_of(repeat: int, run: Callable[[], T]) -> tuple[float, T]:
     """Return the shortest wall time of `repeat` runs, in seconds, and the last result."""
     best = float("inf")
     result = None
@@ -74,6 +79,12 @@ def main() -> None:
             small_s, small_page = best_of(args.repeat, lambda: query_projects(small, **options))
             matches = f"{large_page.total:,}/{small_page.total:,}"
             print(f"{name:28} {large_s:10.4f} {small_s:10.4f} {large_s / small_s:7.1f} {matches:>22}")
+
+        # The whole first load of the page: first page of cards, tag list and widgets.
+        large_s, large_view = best_of(args.repeat, lambda: projects_page(large, background=False))
+        small_s, small_view = best_of(args.repeat, lambda: projects_page(small, background=False))
+        matches = f"{large_view.total:,}/{small_view.total:,}"
+        print(f"{'Projects page, first load':28} {large_s:10.4f} {small_s:10.4f} {large_s / small_s:7.1f} {matches:>22}")
 
 
 def _workspace(existing: Path | None, scratch: Path, rows: int) -> Workspace:

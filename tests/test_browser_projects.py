@@ -1,6 +1,6 @@
 """The Projects page and the command palette in headless Chromium against a real Voila.
 
-The workspace holds the real LLMPerf import plus a few generations whose
+The workspace contains the real LLMPerf import plus a few generations whose
 titles, tags, prompts and outputs are hostile or awkward (script tags, event
 handler attributes, markdown, a 10,000-character word, emoji, right-to-left
 text). They must show as text: no dialog opens, no script error is logged,
@@ -335,7 +335,7 @@ def test_palette_opens_a_project(projects_server: VoilaServer, browser_page: Any
     _open_projects(browser_page, projects_server)
     workspace = resolve_workspace(projects_server.workspace)
     found = gallery.query_projects(workspace, search="lepton_7b request 42", include_archived=True, limit=50).rows
-    wanted_id = found.filter(pl.col("title") == "lepton_7b request 42")["id"].item()
+    target_id = found.filter(pl.col("title") == "lepton_7b request 42")["id"].item()
 
     browser_page.keyboard.press("Control+k")
     browser_page.keyboard.type("lepton_7b request 42")
@@ -344,10 +344,10 @@ def test_palette_opens_a_project(projects_server: VoilaServer, browser_page: Any
     )
     option.wait_for(timeout=TIMEOUT_MS)
     option.click()
-    browser_page.wait_for_url(lambda url: url.endswith(f"/projects.ipynb?id={wanted_id}"), timeout=TIMEOUT_MS)
+    browser_page.wait_for_url(lambda url: url.endswith(f"/projects.ipynb?id={target_id}"), timeout=TIMEOUT_MS)
     wait_for_dashboard(browser_page)
-    browser_page.wait_for_selector(f'.ck-gcard[data-id="{wanted_id}"][aria-expanded="true"]', timeout=TIMEOUT_MS)
-    assert _card_ids(browser_page) == [wanted_id]
+    browser_page.wait_for_selector(f'.ck-gcard[data-id="{target_id}"][aria-expanded="true"]', timeout=TIMEOUT_MS)
+    assert _card_ids(browser_page) == [target_id]
     assert browser_page.locator(".ck-gtitle").text_content() == "lepton_7b request 42"
     browser_page.get_by_role("button", name="Show all projects").click()
     browser_page.wait_for_function(

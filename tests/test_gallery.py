@@ -91,14 +91,14 @@ def test_import_has_every_raw_request(imported: Workspace, raw: list[dict[str, A
 
 @pytest.mark.parametrize("status", ["all", "successful", "success", "failed", "aborted", "pending"])
 def test_status_filter_counts(imported: Workspace, raw: list[dict[str, Any]], status: str) -> None:
-    wanted = {"all": None, "successful": "success"}.get(status, status)
-    expected = [request for request in raw if wanted is None or request["status"] == wanted]
+    stored_status = {"all": None, "successful": "success"}.get(status, status)
+    expected = [request for request in raw if stored_status is None or request["status"] == stored_status]
 
     rows = _all_pages(imported, status=status, limit=1000)
 
     assert sorted(row["title"] for row in rows) == sorted(r["title"] for r in expected)
-    if wanted is not None:
-        assert {row["status"] for row in rows} <= {wanted}
+    if stored_status is not None:
+        assert {row["status"] for row in rows} <= {stored_status}
 
 
 def test_failed_rows_match_titles(imported: Workspace, raw: list[dict[str, Any]]) -> None:
@@ -351,3 +351,190 @@ def test_cli_table(imported: Workspace, capsys: pytest.CaptureFixture[str]) -> N
 def test_cli_rejects_bad_limit(imported: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["projects", "--workspace", str(imported.path), "--limit", "0"]) == 1
     assert "limit 0 is invalid" in capsys.readouterr().err
+
+
+# The Projects page and the command palette as widgets, without a browser.
+
+
+def _corrupt(workspace: Workspace) -> None:
+    append_rows(workspace, "generations", [_generation("g1")])
+    for file in (workspace.path / "generations").glob("*.parquet"):
+        file.write_bytes(b"not a parquet file")
+
+
+def test_page_first_load(imported: Workspace) -> None:
+    from creator_kit.ui.projects import PAGE_SIZE, projects_page
+
+    page = projects_page(imported, background=False)
+
+    expected = gallery.query_projects(imported, limit=PAGE_SIZE)
+    assert [card["id"] for card in page.grid.cards] == expected.rows["id"].to_list()
+    assert 'data-total="1650"' in page.count.value
+    assert "1,650 projects match" in page.count.value
+    assert "Page 1 of 69" in page.page_label.value
+    assert page.previous.disabled
+    assert not page.next.disabled
+    assert "ck-ready" in page._dom_classes
+
+
+def test_page_filters_and_paging(imported: Workspace) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    page = projects_page(imported, background=False)
+    page.status_filter.value = "failed"
+    page.sort.value = "latency"
+    page.order.value = False
+    page.turn_page(1)
+
+    expected = gallery.query_projects(imported, status="failed", sort="latency", descending=False, offset=24)
+    assert [card["id"] for card in page.grid.cards] == expected.rows["id"].to_list()
+    assert {card["status"] for card in page.grid.cards} == {"failed"}
+    assert "Page 2 of 15" in page.page_label.value
+    assert not page.previous.disabled
+
+    page.search.value = "fireworks_13b"
+    assert "Page 1 of" in page.page_label.value
+    assert all(card["title"].startswith("fireworks_13b") for card in page.grid.cards)
+
+
+def test_page_opens_project_from_url(editable: Workspace) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    target = gallery.query_projects(editable, search="bedrock_13b request 5", limit=1).rows.row(0, named=True)
+    gallery.edit_project(editable, target["id"], archived=True)
+    page = projects_page(editable, background=False)
+
+    page.grid.url_params = {"id": target["id"]}
+
+    assert [card["id"] for card in page.grid.cards] == [target["id"]]
+    assert page.grid.cards[0]["archived"] is True
+    assert page.grid.expanded == target["id"]
+    assert page.grid.detail["output"] == target["output"]
+    assert page.show_all.layout.display == ""
+    page.show_all.click()
+    assert len(page.grid.cards) == 24
+
+
+def test_page_search_from_url(imported: Workspace) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    page = projects_page(imported, background=False)
+    page.grid.url_params = {"q": "together_7b request 99", "status": "success"}
+    assert page.search.value == "together_7b request 99"
+    assert page.status_filter.value == "success"
+    expected = gallery.query_projects(imported, search="together_7b request 99", status="success")
+    assert [card["id"] for card in page.grid.cards] == expected.rows["id"].to_list()
+
+
+def test_editor_saves_and_archives(editable: Workspace) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    page = projects_page(editable, background=False)
+    first = page.grid.cards[0]["id"]
+    page.open_editor(first)
+    assert page.editor.layout.display == "flex"
+
+    page.editor.title.value = "<script>alert(1)</script>"
+    page.editor.tags.value = "launch, <b>x</b>"
+    page.editor.submit()
+    assert page.grid.cards[0]["title"] == "<script>alert(1)</script>"
+    assert page.grid.cards[0]["tags"] == ["launch", "<b>x</b>"]
+    assert "&lt;script&gt;" in page.editor.heading.value
+    assert [label for label, _ in page.tag_filter.options] == ["All tags", "<b>x</b>", "launch"]
+
+    page.editor.show_history()
+    assert page.editor.history.value.count("<tr>") == 3
+    assert "&lt;b&gt;x&lt;/b&gt;" in page.editor.history.value
+    assert "<script>" not in page.editor.history.value
+
+    page.editor.toggle_archived()
+    assert first not in [card["id"] for card in page.grid.cards]
+    assert page.editor.archive.description == "Unarchive"
+    page.archived.value = True
+    assert page.grid.cards[0]["archived"] is True
+
+
+def test_editor_shows_error(workspace: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    append_rows(workspace, "generations", [_generation("g1", title="one")])
+    page = projects_page(workspace, background=False)
+    page.open_editor("g1")
+    page.editor.project = {**page.editor.project, "id": "gone"}
+    assert page.editor.submit() is None
+    assert "Could not save the project. no project has id &#x27;gone&#x27;" in page.editor.message.value
+    assert any("could not save the project" in record.getMessage() for record in caplog.records)
+
+
+def test_page_shows_read_error(workspace: Workspace) -> None:
+    from creator_kit.ui.projects import projects_page
+
+    _corrupt(workspace)
+    page = projects_page(workspace, background=False)
+    assert "ck-has-error" in page._dom_classes
+    assert "Could not load the projects" in page.status.value
+    assert ".parquet" in page.status.value
+
+
+def test_card_data_keeps_text_verbatim() -> None:
+    from creator_kit.ui.projects import card_data
+
+    row = _generation(
+        "g1",
+        title="  <img src=x onerror=alert(1)>\n second line ",
+        tags=["<b>", "\u05e9\u05dc\u05d5\u05dd"],
+        prompt_tokens=1200,
+        completion_tokens=None,
+        ttft_ms=1534.0,
+        failover_from="openrouter",
+        output="x" * 500,
+    )
+    card = card_data(row)
+    assert card["title"] == "<img src=x onerror=alert(1)> second line"
+    assert card["tags"] == ["<b>", "\u05e9\u05dc\u05d5\u05dd"]
+    assert card["tokens"] == "1,200 + \u2014"
+    assert card["ttft"] == "1.53 s"
+    assert card["failover_from"] == "openrouter"
+    assert card["status_label"] == "Success"
+    assert len(card["excerpt"]) == 240
+    untitled = card_data(_generation("g2", prompt="Write a jingle"))
+    assert untitled["title"] == "Write a jingle"
+    assert untitled["untitled"] is True
+
+
+def test_palette_commands_and_search(imported: Workspace) -> None:
+    from creator_kit.ui._frame import SECTIONS
+    from creator_kit.ui.palette import SHORTCUTS, command_palette
+
+    palette = command_palette(imported, background=False)
+    labels = [command["label"] for command in palette.commands]
+    assert labels == ["Create new", *[section.label for section in SECTIONS], "Keyboard shortcuts"]
+    assert [command["href"] for command in palette.commands[1:-1]] == [section.notebook for section in SECTIONS]
+    assert palette.shortcuts[0] == list(SHORTCUTS[0])
+
+    palette.query = "lepton_13b request 120"
+    items = palette.results["items"]
+    assert palette.results["query"] == "lepton_13b request 120"
+    assert items[0]["href"] == "projects.ipynb?q=lepton_13b%20request%20120"
+    projects = [item for item in items if item["kind"] == "project"]
+    assert "lepton_13b request 120" in [item["label"] for item in projects]
+    assert all(item["href"].startswith("projects.ipynb?id=") for item in projects)
+
+    palette.query = "radio spot"
+    templates = [item for item in palette.results["items"] if item["kind"] == "template"]
+    assert templates[0]["label"] == "30-second radio spot"
+    assert templates[0]["href"] == "create.ipynb?template=commercial-radio-spot-30s"
+
+    palette.query = ""
+    assert palette.results == {"query": "", "items": []}
+
+
+def test_palette_shows_search_error(workspace: Workspace, caplog: pytest.LogCaptureFixture) -> None:
+    from creator_kit.ui.palette import command_palette
+
+    _corrupt(workspace)
+    palette = command_palette(workspace, background=False)
+    palette.query = "anything"
+    assert palette.results["items"] == []
+    assert palette.results["error"].startswith("Search failed. cannot read data file")
+    assert any("command palette search" in record.getMessage() for record in caplog.records)

@@ -84,7 +84,7 @@ def query_projects(
     """Return one page of projects, newest first by default.
 
     Only the columns that the filters and the sort need are read for every
-    generation; the full rows (prompt, output, ...) are read for the page's
+    generation. The full rows (prompt, output, ...) are read for the page's
     rows alone. Filters apply to each project's latest row, so an archived
     or retitled project matches by its current state.
 
@@ -159,20 +159,24 @@ def query_projects(
 def list_tags(workspace: Workspace | str | os.PathLike[str] | None, *, include_archived: bool = False) -> list[str]:
     """Return the tags used by the workspace's projects, most used first.
 
-    Tags that differ only in case count as one and are shown as first seen
-    in that order. Ties are ordered by name.
+    Tags that differ only in case count as one, shown in the spelling that
+    sorts first. Ties are ordered by name, case-insensitively.
     """
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     latest = _latest(scan_table(workspace, "generations").select("id", "recorded_at", "archived", "tags"))
     if not include_archived:
         latest = latest.filter(~pl.col("archived").fill_null(False))
+    # Count each distinct tag list first: far fewer lists than projects to explode.
     counts = collect(
-        latest.select(pl.col("tags").explode().alias("tag"))
-        .drop_nulls()
+        latest.group_by("tags")
+        .agg(pl.len().alias("projects"))
+        .explode("tags")
+        .rename({"tags": "tag"})
+        .drop_nulls("tag")
         .filter(pl.col("tag").str.strip_chars() != "")
         .group_by(pl.col("tag").str.to_lowercase().alias("key"))
-        .agg(pl.col("tag").min().alias("tag"), pl.len().alias("count"))
+        .agg(pl.col("tag").min().alias("tag"), pl.col("projects").sum().alias("count"))
         .sort(["count", "key"], descending=[True, False]),
         workspace=workspace,
     )
@@ -214,8 +218,8 @@ def _filters(
     if not include_archived:
         conditions.append(~pl.col("archived").fill_null(False))
     if tag:
-        wanted = tag.strip().lower()
-        conditions.append(pl.col("tags").list.eval(pl.element().str.to_lowercase() == wanted).list.any())
+        tag_key = tag.strip().lower()
+        conditions.append(pl.col("tags").list.eval(pl.element().str.to_lowercase() == tag_key).list.any())
     if words:
         for word in words:
             pattern = "(?i)" + pl.escape_regex(word)

@@ -4,8 +4,8 @@
 nothing on the page until a shortcut opens it. Its JavaScript and CSS ship
 in ``creator_kit/ui/static`` and reach the browser through the widget's
 state, so the palette works offline. The palette lists the sections, "Create
-new" and the shortcuts list; typing searches the workspace's projects and
-the template library in the kernel and lists what matches. Choosing an entry
+new" and the shortcuts list. Typing searches the workspace's projects and
+the template library in the kernel, and the matches are listed below. Choosing an entry
 opens its page in the same tab: a project opens the Projects page on that
 project (``projects.ipynb?id=<id>``), a template opens the Create page on it
 (``create.ipynb?template=<id>``).
@@ -122,8 +122,8 @@ def search_palette(workspace: Workspace, query: str, *, limit: int = MAX_RESULTS
 class CommandPalette(anywidget.AnyWidget):
     """Ctrl/Cmd+K command palette and Ctrl/Cmd+/ shortcuts list for one page.
 
-    The browser sets `query` as the user types (after a short pause); the
-    kernel answers with `results`. `navigations` counts the entries the
+    The browser sets `query` as the user types (after a short pause), and
+    the kernel sets `results` to the matches. `navigations` counts the entries the
     user opened, for tests and logs.
     """
 

@@ -6,8 +6,8 @@ with ``textContent``, so titles, tags, prompts and outputs are shown as text
 and never run. It also handles the keys: arrows move between cards, Space or
 Enter opens a card to its full prompt and output, Escape closes it.
 
-The page asks `creator_kit.gallery.query_projects` for one page of cards at a
-time, on a background thread. Edits (title, tags, archive) are appended as
+The page reads one page of cards at a time with
+`creator_kit.gallery.query_projects`, on a background thread. Edits (title, tags, archive) are appended as
 new rows by `creator_kit.gallery.edit_project`, and the history of a project
 lists every earlier state.
 """
@@ -88,7 +88,7 @@ class GalleryGrid(anywidget.AnyWidget):
     """The grid of project cards, drawn and driven from the keyboard in the browser.
 
     `cards` are plain dicts made by `card_data`. The browser sets `expanded`
-    to the id of the open card (or ""), and the page answers with `detail`,
+    to the id of the open card (or ""), and the page sets `detail` to
     the full prompt and output of that card. An "Edit" click arrives as the
     message ``{"event": "edit", "id": ...}``.
     """
@@ -160,7 +160,6 @@ class ProjectsPage(PageFrame):
         self.page_label.add_class("ck-projects-page")
         pager = widgets.HBox([self.previous, self.page_label, self.next])
         pager.add_class("ck-projects-pager")
-        self.palette: CommandPalette = command_palette(workspace, background=background)
 
         super().__init__(
             "projects",
@@ -173,10 +172,13 @@ class ProjectsPage(PageFrame):
                 self.editor,
                 self.grid,
                 pager,
-                self.palette,
             ],
             theme=theme,
         )
+        if not isinstance(getattr(self, "palette", None), CommandPalette):
+            # NOTE: a frame that adds the palette to every page makes this one unneeded.
+            self.palette = command_palette(workspace, background=background)
+            self.content.children = (*self.content.children, self.palette)
 
         for control in (self.search, self.status_filter, self.tag_filter, self.sort, self.order, self.archived):
             control.observe(self._on_filter, names="value")

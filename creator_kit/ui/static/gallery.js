@@ -251,12 +251,12 @@ function render({ model, el }) {
 
   // Links from the command palette carry ?q=<search> or ?id=<project id>.
   const params = new URLSearchParams(window.location.search);
-  const wanted = {};
+  const requested = {};
   for (const key of ["q", "id", "status", "tag"]) {
-    if (params.get(key)) { wanted[key] = params.get(key); }
+    if (params.get(key)) { requested[key] = params.get(key); }
   }
-  if (Object.keys(wanted).length > 0) {
-    model.set("url_params", wanted);
+  if (Object.keys(requested).length > 0) {
+    model.set("url_params", requested);
     model.save_changes();
   }
 
