@@ -302,6 +302,19 @@ def test_shortcuts_list_and_palette_to_section(projects_server: VoilaServer, bro
     browser_page.keyboard.press("Escape")
     shortcuts.wait_for(state="hidden")
 
+    # Inside a code editor (JupyterLab's CodeMirror) the editor keeps both shortcuts.
+    browser_page.evaluate(
+        """() => { const box = document.createElement('div'); box.className = 'cm-editor';
+          const area = document.createElement('textarea'); area.id = 'ck-test-editor';
+          box.append(area); document.body.append(box); }"""
+    )
+    browser_page.locator("#ck-test-editor").focus()
+    browser_page.keyboard.press("Control+k")
+    browser_page.keyboard.press("Control+/")
+    assert browser_page.locator(".ck-palette").is_hidden()
+    assert browser_page.locator(".ck-shortcuts").is_hidden()
+    browser_page.locator(".ck-projects-search input").click()
+
     browser_page.keyboard.press("Control+k")
     palette = browser_page.locator(".ck-palette")
     palette.wait_for(state="visible")
@@ -371,6 +384,9 @@ def test_edit_archive_and_history_in_browser(projects_server: VoilaServer, brows
     browser_page.locator(f'.ck-gcard[data-id="{target}"] .ck-gedit').click()
     editor = browser_page.locator(".ck-project-editor")
     editor.wait_for(state="visible")
+    browser_page.wait_for_function(
+        "() => document.activeElement === document.querySelector('.ck-project-editor input')", timeout=TIMEOUT_MS
+    )
     editor.get_by_label("Title").fill("anyscale_7b request 37 <b>renamed</b> \U0001F3AC")
     editor.get_by_label("Tags").fill("launch, <i>draft</i>")
     editor.get_by_role("button", name="Save").click()

@@ -214,6 +214,7 @@ class ProjectsPage(PageFrame):
             self.show_error(exc, action=f"open project {project_id} for editing")
             return
         self.editor.start(row)
+        self.grid.send({"event": "show_editor"})
 
     def _run_query(self, query: _Query, reload_tags: bool) -> tuple[gallery.ProjectPage, list[str] | None]:
         page = gallery.query_projects(

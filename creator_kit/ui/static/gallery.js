@@ -244,9 +244,23 @@ function render({ model, el }) {
     }
   });
 
+  // The editor is an ipywidget above the grid: bring it into view once the
+  // kernel has shown it (its layout change arrives just before this message).
+  function onMessage(message) {
+    if (!message || message.event !== "show_editor") { return; }
+    setTimeout(() => {
+      const editor = document.querySelector(".ck-project-editor");
+      if (!editor) { return; }
+      editor.scrollIntoView({ block: "nearest" });
+      const field = editor.querySelector("input");
+      if (field) { field.focus(); }
+    }, 50);
+  }
+
   model.on("change:cards", draw);
   model.on("change:expanded", draw);
   model.on("change:detail", draw);
+  model.on("msg:custom", onMessage);
   draw();
 
   // Links from the command palette carry ?q=<search> or ?id=<project id>.
@@ -264,6 +278,7 @@ function render({ model, el }) {
     model.off("change:cards", draw);
     model.off("change:expanded", draw);
     model.off("change:detail", draw);
+    model.off("msg:custom", onMessage);
   };
 }
 

@@ -183,6 +183,10 @@ function render({ model, el }) {
   }
 
   function onKey(event) {
+    // In JupyterLab, code cells keep their own Ctrl/Cmd+/ (toggle comment) and Ctrl/Cmd+K.
+    if (event.target && event.target.closest && event.target.closest(".jp-CodeMirrorEditor, .cm-editor")) {
+      return;
+    }
     const mod = event.ctrlKey || event.metaKey;
     if (mod && !event.altKey && (event.key === "k" || event.key === "K")) {
       event.preventDefault();
