@@ -199,7 +199,7 @@ def _collect_both(
 
 def _latest(lazy: pl.LazyFrame) -> pl.LazyFrame:
     # The newest row per id wins. A join on the newest time per id was about 4x
-    # faster than sorting every row (100,000 rows, benchmarks/gallery_paging.py).
+    # faster than sorting every row (measured on 100,000 rows of benchmarks/generate.py).
     # Rows of one id recorded in the same microsecond are then reduced to one.
     newest = lazy.select("id", "recorded_at").group_by("id").agg(pl.col("recorded_at").max())
     return lazy.join(newest, on=["id", "recorded_at"], how="semi").unique(subset=["id"], keep="any")
