@@ -523,7 +523,7 @@ def test_palette_commands_and_search(imported: Workspace) -> None:
     palette.query = "radio spot"
     templates = [item for item in palette.results["items"] if item["kind"] == "template"]
     assert templates[0]["label"] == "30-second radio spot"
-    assert templates[0]["href"] == "create.ipynb?template=commercial-radio-spot-30s"
+    assert templates[0]["href"] == "create.ipynb?template_id=commercial-radio-spot-30s"
 
     palette.query = ""
     assert palette.results == {"query": "", "items": []}

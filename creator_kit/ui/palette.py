@@ -8,7 +8,7 @@ new" and the shortcuts list. Typing searches the workspace's projects and
 the template library in the kernel, and the matches are listed below. Choosing an entry
 opens its page in the same tab: a project opens the Projects page on that
 project (``projects.ipynb?id=<id>``), a template opens the Create page on it
-(``create.ipynb?template=<id>``).
+(``create.ipynb?template_id=<id>``).
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ SHORTCUTS: tuple[tuple[str, str], ...] = (
     ("Tab", "Move to the next button or field"),
 )
 
-CREATE_TEMPLATE_URL = "create.ipynb?template={id}"
+# Voila reads ?template= as the name of its own page template, so the id goes in template_id.
+CREATE_TEMPLATE_URL = "create.ipynb?template_id={id}"
 
 
 def command_palette(
