@@ -225,3 +225,18 @@ def test_theme_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert resolve_theme("light") == "light"
     monkeypatch.setenv(frame.THEME_ENV, "purple")
     assert resolve_theme() == "light"
+
+
+def test_loader_block_runs_inline() -> None:
+    loader = BackgroundLoader()
+    names: list[str] = []
+    loader.submit(lambda: threading.current_thread().name, names.append, lambda exc: None, block=True)
+    assert names == [threading.main_thread().name]
+
+
+def test_first_load_blocks_under_voila(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    monkeypatch.delenv("VOILA_KERNEL_ID", raising=False)
+    assert not frame.first_load_blocks()
+    monkeypatch.setenv("VOILA_PREHEAT", "True")
+    assert frame.first_load_blocks()

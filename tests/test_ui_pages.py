@@ -230,3 +230,14 @@ def test_every_section_has_frame(section: str, workspace: Workspace) -> None:
     sidebar = page.sidebar.value
     assert f'data-section="{section}" aria-current="page"' in sidebar
     assert "ck-page" in page._dom_classes
+
+
+def test_voila_first_load_is_ready(seeded: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOILA_PREHEAT", "False")
+    page = ui.analytics_page(seeded)
+    assert "ck-ready" in page._dom_classes
+    assert page.tiles["total_requests"].display_value != "\u2014"
+    page.range_control.choose("all")
+    assert page.loader.wait(60)
+    expected = analytics_report(seeded, parse_range("all"))["summary"]["total_requests"]
+    assert page.tiles["total_requests"].display_value == format_count(expected)

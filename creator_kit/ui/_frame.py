@@ -44,11 +44,13 @@ __all__ = [
     "format_count",
     "format_ms",
     "format_percent",
+    "first_load_blocks",
     "format_usd",
     "link_button_html",
     "placeholder_page",
     "resolve_theme",
     "sidebar_html",
+    "under_voila",
 ]
 
 logger = logging.getLogger(__name__)
@@ -411,12 +413,18 @@ class BackgroundLoader:
         work: Callable[[], T],
         apply: Callable[[T], None],
         on_error: Callable[[BaseException], None],
+        *,
+        block: bool = False,
     ) -> None:
-        """Run `work`, then `apply(result)`; on an exception call `on_error(exc)`."""
+        """Run `work`, then `apply(result)`; on an exception call `on_error(exc)`.
+
+        With ``block=True`` the work runs in the caller's thread even when the
+        loader runs in the background otherwise.
+        """
         with self._lock:
             self._generation += 1
             generation = self._generation
-        if not self.background:
+        if block or not self.background:
             self._run(generation, work, apply, on_error)
             return
         thread = threading.Thread(
@@ -455,6 +463,26 @@ class BackgroundLoader:
     def _is_current(self, generation: int) -> bool:
         with self._lock:
             return generation == self._generation
+
+
+def under_voila() -> bool:
+    """Return True in a kernel that Voila started (it sets ``VOILA_PREHEAT`` for each)."""
+    return "VOILA_PREHEAT" in os.environ or "VOILA_KERNEL_ID" in os.environ
+
+
+def first_load_blocks() -> bool:
+    """Return True when a page should load its first data before it is displayed.
+
+    Under Voila 0.5.13 with ipywidgets 8.1.9, two of about 25 page loads on a
+    busy machine kept showing "Loading" although the kernel had the data.
+    NOTE: the likely cause, not proven, is an update sent from the query
+    thread while the browser was still building the widgets from their first
+    state, which the browser drops. Loading before display avoids that race.
+    With preheated kernels this happens before any request, and without them
+    Voila's own progress spinner shows meanwhile. Later reloads, for example
+    a range change, run in the background.
+    """
+    return under_voila()
 
 
 def placeholder_page(section: str, title: str, *, theme: str | None = None) -> PageFrame:

@@ -20,6 +20,7 @@ from creator_kit.ui._frame import (
     ChartView,
     MetricTile,
     PageFrame,
+    first_load_blocks,
     RangeControl,
     format_count,
     format_day,
@@ -60,12 +61,13 @@ def analytics_page(
         ``"light"`` or ``"dark"`` for the charts; None reads ``$CREATOR_KIT_THEME``.
     background
         Run the queries on a background thread (the default). False runs them
-        before returning and on every range change.
+        before returning and on every range change. Under Voila the first
+        load always runs before returning (see `first_load_blocks`).
     """
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = AnalyticsPage(workspace, range_=range_, theme=theme, background=background)
-    page.refresh()
+    page.refresh(block=first_load_blocks())
     return page
 
 
@@ -140,15 +142,11 @@ class AnalyticsPage(PageFrame):
         """The range the page shows."""
         return self.range_control.time_range
 
-    def refresh(self) -> None:
-        """Reload every tile, table and chart for the current range."""
+    def refresh(self, *, block: bool = False) -> None:
+        """Reload every tile, table and chart for the current range; `block` waits for the result."""
         time_range = self.time_range
         self.set_loading(f"Loading {_describe(time_range)}\u2026")
-        self.loader.submit(
-            lambda: self._query(time_range),
-            self._apply,
-            self._on_error,
-        )
+        self.loader.submit(lambda: self._query(time_range), self._apply, self._on_error, block=block)
 
     def _on_error(self, exc: BaseException) -> None:
         for view in self.charts.values():

@@ -16,6 +16,7 @@ from creator_kit.ui._frame import (
     BackgroundLoader,
     MetricTile,
     PageFrame,
+    first_load_blocks,
     format_count,
     format_day,
     format_ms,
@@ -47,12 +48,13 @@ def overview_page(
         ``"light"`` or ``"dark"``; None reads ``$CREATOR_KIT_THEME``.
     background
         Run the queries on a background thread (the default, so the kernel
-        stays responsive). False runs them before returning.
+        stays responsive). False runs them before returning. Under Voila the
+        first load always runs before returning (see `first_load_blocks`).
     """
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = OverviewPage(workspace, theme=theme, background=background)
-    page.refresh()
+    page.refresh(block=first_load_blocks())
     return page
 
 
@@ -95,10 +97,12 @@ class OverviewPage(PageFrame):
             theme=theme,
         )
 
-    def refresh(self) -> None:
-        """Reload every number from the workspace."""
+    def refresh(self, *, block: bool = False) -> None:
+        """Reload every number from the workspace; `block` waits for the result."""
         self.set_loading()
-        self.loader.submit(self._query, self._apply, lambda exc: self.show_error(exc, action="load the overview"))
+        self.loader.submit(
+            self._query, self._apply, lambda exc: self.show_error(exc, action="load the overview"), block=block
+        )
 
     def _query(self) -> dict[str, Any]:
         from creator_kit.analytics import overview_stats
