@@ -189,3 +189,22 @@ def test_every_section_renders_frame(voila_server, browser_page, request_log, no
     browser_page.wait_for_selector(".ck-nav", state="attached", timeout=TIMEOUT_MS)
     assert browser_page.locator(".ck-nav a").count() == 7
     request_log.assert_loopback_only()
+
+
+def test_empty_workspace_shows_zeros(start_voila, tmp_path, browser_page, request_log) -> None:  # noqa: ANN001
+    server = start_voila(tmp_path / "empty", seed=False, preheat=False)
+
+    browser_page.goto(server.url("overview.ipynb"))
+    wait_for_dashboard(browser_page)
+    assert _tile(browser_page, "total_generations") == "0"
+    assert "No projects yet" in browser_page.inner_text(".ck-page")
+    assert browser_page.locator(".ck-has-error").count() == 0
+
+    browser_page.goto(server.url("analytics.ipynb"))
+    wait_for_dashboard(browser_page)
+    assert _tile(browser_page, "total_requests") == "0"
+    assert browser_page.locator("[data-chart-empty]").count() == len(CHART_NAMES)
+    assert not browser_page.locator(".ck-hint").is_visible()
+    assert browser_page.locator(".ck-has-error").count() == 0
+    save_screenshot(browser_page, "analytics-empty-workspace-light")
+    request_log.assert_loopback_only()
