@@ -55,6 +55,10 @@ def workspace(tmp_path: Path) -> Workspace:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests run last: Playwright's sync API leaves an asyncio loop
+    # running in the main thread for the rest of the session, and the
+    # asyncio.run() calls of other tests would then fail.
+    items.sort(key=lambda item: "browser" in item.keywords)
     needs_browser = [item for item in items if "browser" in item.keywords]
     if not needs_browser or CHROMIUM.exists():
         return

@@ -277,6 +277,8 @@ def test_browser_search_and_filter(templates_server, browser_page, request_log) 
     save_screenshot(page, "templates-light")
 
     assert _count(page) == 49
+    # The count and the cards are separate widgets, so the cards may arrive a moment later.
+    page.wait_for_function(f"document.querySelectorAll('.ck-template-card').length === {PAGE_SIZE}")
     assert page.locator(".ck-template-card").count() == PAGE_SIZE
     assert page.evaluate("window.__xss") is None
 

@@ -45,6 +45,7 @@ __all__ = [
     "format_ms",
     "format_percent",
     "first_load_blocks",
+    "wait_for_page_request",
     "format_usd",
     "link_button_html",
     "placeholder_page",
@@ -225,7 +226,12 @@ class PageFrame(widgets.HBox):
         self.status = widgets.HTML("")
         self.status.add_class("ck-status")
         self.content = widgets.VBox(list(children))
-        main = widgets.VBox([self.header, self.status, self.content])
+        # Imported here because the palette module imports this one.
+        from creator_kit.ui.palette import command_palette
+
+        # Every page carries the palette so that Ctrl/Cmd+K and Ctrl/Cmd+/ work everywhere.
+        self.palette = command_palette(getattr(self, "workspace", None))
+        main = widgets.VBox([self.header, self.status, self.content, self.palette])
         main.add_class("ck-main")
         super().__init__([self.style_html, self.sidebar, main])
         self.section = section
@@ -468,6 +474,22 @@ class BackgroundLoader:
 def under_voila() -> bool:
     """Return True in a kernel that Voila started (it sets ``VOILA_PREHEAT`` for each)."""
     return "VOILA_PREHEAT" in os.environ or "VOILA_KERNEL_ID" in os.environ
+
+
+def wait_for_page_request() -> None:
+    """Block a preheated Voila kernel until a browser requests its page.
+
+    Voila runs a preheated notebook before anyone asks for it, so data loaded
+    then would be as old as the kernel. Each page function calls this first,
+    and so reads the workspace when the page is requested. The request also
+    sets ``QUERY_STRING`` in the environment. Outside a preheated kernel this
+    returns at once.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "True" or "QUERY_STRING" in os.environ:
+        return
+    from voila.utils import wait_for_request
+
+    wait_for_request()
 
 
 def first_load_blocks() -> bool:

@@ -16,6 +16,7 @@ import polars as pl
 from creator_kit.analytics import TimeRange
 from creator_kit.storage import Workspace, resolve_workspace
 from creator_kit.ui._frame import (
+    wait_for_page_request,
     BackgroundLoader,
     ChartView,
     MetricTile,
@@ -64,6 +65,7 @@ def analytics_page(
         before returning and on every range change. Under Voila the first
         load always runs before returning (see `first_load_blocks`).
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = AnalyticsPage(workspace, range_=range_, theme=theme, background=background)

@@ -18,7 +18,7 @@ from creator_kit.errors import CreatorKitError
 from creator_kit.providers import ClientPool, Generation, GenerationResult, list_providers
 from creator_kit.providers._stream import PricingFunction
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import PageFrame, format_count, format_ms, format_usd
+from creator_kit.ui._frame import PageFrame, format_count, format_ms, format_usd, wait_for_page_request
 
 __all__ = ["AUTOMATIC", "CreatePage", "create_page", "query_parameter"]
 
@@ -76,6 +76,7 @@ def create_page(
         Cost estimator; None uses `creator_kit.analytics.estimate_cost` with
         the workspace's price overrides.
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     if template_id is None:

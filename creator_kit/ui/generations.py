@@ -44,7 +44,7 @@ from creator_kit.jobs import (
     validate_request,
 )
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import PageFrame, format_usd
+from creator_kit.ui._frame import PageFrame, format_usd, wait_for_page_request
 
 __all__ = ["GenerationsPage", "VideoPlayer", "generations_page"]
 
@@ -168,6 +168,7 @@ def generations_page(
         running (always the case in a notebook kernel). Tests pass False and
         call `GenerationsPage.refresh` themselves.
     """
+    wait_for_page_request()
     page = GenerationsPage(resolve_workspace(workspace) if not isinstance(workspace, Workspace) else workspace, theme=theme)
     if start:
         page.start()

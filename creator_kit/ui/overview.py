@@ -13,6 +13,7 @@ import ipywidgets as widgets
 from creator_kit.analytics import parse_range
 from creator_kit.storage import Workspace, resolve_workspace
 from creator_kit.ui._frame import (
+    wait_for_page_request,
     BackgroundLoader,
     MetricTile,
     PageFrame,
@@ -51,6 +52,7 @@ def overview_page(
         stays responsive). False runs them before returning. Under Voila the
         first load always runs before returning (see `first_load_blocks`).
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = OverviewPage(workspace, theme=theme, background=background)

@@ -27,8 +27,8 @@ import traitlets
 
 from creator_kit import gallery
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count, format_ms
-from creator_kit.ui.palette import STATIC, CommandPalette, command_palette
+from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count, format_ms, wait_for_page_request
+from creator_kit.ui.palette import STATIC
 
 __all__ = ["GalleryGrid", "ProjectEditor", "ProjectsPage", "projects_page"]
 
@@ -77,6 +77,7 @@ def projects_page(
         Run queries on a background thread (the default, so the kernel stays
         responsive). False runs them before returning, which tests use.
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = ProjectsPage(workspace, theme=theme, background=background)
@@ -175,10 +176,6 @@ class ProjectsPage(PageFrame):
             ],
             theme=theme,
         )
-        if not isinstance(getattr(self, "palette", None), CommandPalette):
-            # NOTE: a frame that adds the palette to every page makes this one unneeded.
-            self.palette = command_palette(workspace, background=background)
-            self.content.children = (*self.content.children, self.palette)
 
         for control in (self.search, self.status_filter, self.tag_filter, self.sort, self.order, self.archived):
             control.observe(self._on_filter, names="value")

@@ -28,7 +28,7 @@ from creator_kit.providers import (
     validate_provider_async,
 )
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import PageFrame
+from creator_kit.ui._frame import PageFrame, wait_for_page_request
 
 __all__ = ["ProviderCard", "SettingsPage", "settings_page"]
 
@@ -68,6 +68,7 @@ def settings_page(
     http_client
         An ``httpx.AsyncClient`` used for validation (tests use it).
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     return SettingsPage(workspace, theme=theme, http_client=http_client)

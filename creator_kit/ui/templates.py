@@ -27,7 +27,7 @@ import traitlets
 from creator_kit import templates as library
 from creator_kit.errors import CreatorKitError
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count
+from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count, wait_for_page_request
 
 __all__ = [
     "TEMPLATE_QUERY_PARAMETER",
@@ -167,6 +167,7 @@ def templates_page(
         Run searches on a background thread (the default, so the kernel stays
         responsive). False runs them before returning, which tests use.
     """
+    wait_for_page_request()
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = TemplatesPage(workspace, theme=theme, background=background)
