@@ -27,7 +27,14 @@ import traitlets
 
 from creator_kit import gallery
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count, format_ms, wait_for_page_request
+from creator_kit.ui._frame import (
+    BackgroundLoader,
+    PageFrame,
+    first_load_blocks,
+    format_count,
+    format_ms,
+    wait_for_page_request,
+)
 from creator_kit.ui.palette import STATIC
 
 __all__ = ["GalleryGrid", "ProjectEditor", "ProjectsPage", "projects_page"]
@@ -81,7 +88,7 @@ def projects_page(
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = ProjectsPage(workspace, theme=theme, background=background)
-    page.refresh()
+    page.refresh(block=first_load_blocks())
     return page
 
 
@@ -186,14 +193,15 @@ class ProjectsPage(PageFrame):
         self.grid.observe(self._on_url_params, names="url_params")
         self.grid.on_msg(self._on_grid_message)
 
-    def refresh(self, *, reload_tags: bool = True) -> None:
-        """Query the current page of cards again (and the tag list)."""
+    def refresh(self, *, reload_tags: bool = True, block: bool = False) -> None:
+        """Query the current page of cards again (and the tag list); `block` waits for the result."""
         query = self._query
         self.set_loading("Loading projects\u2026")
         self.loader.submit(
             lambda: self._run_query(query, reload_tags),
             self._apply,
             lambda exc: self.show_error(exc, action="load the projects"),
+            block=block,
         )
 
     def turn_page(self, step: int) -> None:

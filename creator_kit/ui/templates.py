@@ -27,7 +27,13 @@ import traitlets
 from creator_kit import templates as library
 from creator_kit.errors import CreatorKitError
 from creator_kit.storage import Workspace, resolve_workspace
-from creator_kit.ui._frame import BackgroundLoader, PageFrame, format_count, wait_for_page_request
+from creator_kit.ui._frame import (
+    BackgroundLoader,
+    PageFrame,
+    first_load_blocks,
+    format_count,
+    wait_for_page_request,
+)
 
 __all__ = [
     "TEMPLATE_QUERY_PARAMETER",
@@ -171,7 +177,7 @@ def templates_page(
     if not isinstance(workspace, Workspace):
         workspace = resolve_workspace(workspace)
     page = TemplatesPage(workspace, theme=theme, background=background)
-    page.refresh()
+    page.refresh(block=first_load_blocks())
     return page
 
 
@@ -305,14 +311,15 @@ class TemplatesPage(PageFrame):
         """The cards shown on the current page."""
         return list(self.grid.children)
 
-    def refresh(self) -> None:
-        """Search again with the current filters."""
+    def refresh(self, *, block: bool = False) -> None:
+        """Search again with the current filters; `block` waits for the result."""
         filters = self._filters()
         self.set_loading("Searching templates\u2026")
         self.loader.submit(
             lambda: self._query(filters),
             self._apply,
             lambda exc: self.show_error(exc, action="load the templates"),
+            block=block,
         )
 
     def _filters(self) -> _Filters:
