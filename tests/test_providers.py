@@ -166,6 +166,9 @@ def test_malformed_sse_is_failure(workspace, openai_server, monkeypatch):
 def test_slow_first_token_ttft(workspace, monkeypatch, delay):
     # The server runs in its own process so that it does not wait for this
     # process's GIL; both sides read CLOCK_MONOTONIC through perf_counter.
+    # The median of several runs is compared, so that one run delayed by
+    # another process on a busy machine does not decide the result.
+    runs = 5
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.fixtures.openai_server", "--scenario", "slow_first", "--delay", str(delay)],
         stdout=subprocess.PIPE, text=True, cwd=REPO,
@@ -176,18 +179,22 @@ def test_slow_first_token_ttft(workspace, monkeypatch, delay):
         save_provider(workspace, make_provider(
             "local", preset="custom", base_url=url, api_key_env="TTFT_KEY", models=["model-a"]))
 
-        result = generate("hi", workspace=workspace)
-        timing = json.loads(server.stdout.readline())
+        results = []
+        timings = []
+        for _ in range(runs):
+            results.append(generate("hi", workspace=workspace))
+            timings.append(json.loads(server.stdout.readline()))
     finally:
         server.terminate()
         server.wait(timeout=10)
 
     # The delay the server really applied, from reading the request to sending the first token.
-    served_ms = (timing["first_chunk_sent_at"] - timing["received_at"]) * 1000
-    assert result.status == "success"
-    assert served_ms >= delay * 1000
-    assert abs(result.ttft_ms - served_ms) <= 5.0, f"ttft {result.ttft_ms:.1f} ms, served {served_ms:.1f} ms"
-    assert abs(result.ttft_ms - delay * 1000) <= 5.0 + (served_ms - delay * 1000)
+    served = [(timing["first_chunk_sent_at"] - timing["received_at"]) * 1000 for timing in timings]
+    errors = sorted(abs(result.ttft_ms - served_ms) for result, served_ms in zip(results, served, strict=True))
+    assert [result.status for result in results] == ["success"] * runs
+    assert min(served) >= delay * 1000
+    assert errors[runs // 2] <= 5.0, f"ttft {[r.ttft_ms for r in results]} ms, served {served} ms"
+    assert all(result.ttft_ms >= delay * 1000 for result in results)
 
 
 # -- error responses and retries --------------------------------------------------

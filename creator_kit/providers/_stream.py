@@ -339,7 +339,9 @@ class Generation:
                 config.name, step.model, "missing_key",
                 f"no key for provider {config.name!r}: {env}run creator-kit providers set-key {config.name}",
             )
-        timeout = httpx.Timeout(self.attempt_timeout_s, connect=min(10.0, self.attempt_timeout_s))
+        # openai.Timeout is the Timeout class of the HTTP library this openai release uses
+        # (httpx2 from openai 3.x on), which newer releases require.
+        timeout = openai.Timeout(self.attempt_timeout_s, connect=min(10.0, self.attempt_timeout_s))
         if self.clients is not None:
             client = self.clients.get(config.base_url, key or _NO_KEY, timeout=timeout, http_client=self.http_client)
         else:
@@ -536,7 +538,7 @@ class ClientPool:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, str, str, int], openai.AsyncOpenAI] = {}
 
-    def get(self, base_url: str, key: str, *, timeout: httpx.Timeout, http_client: Any = None) -> openai.AsyncOpenAI:
+    def get(self, base_url: str, key: str, *, timeout: openai.Timeout, http_client: Any = None) -> openai.AsyncOpenAI:
         """Return the pooled client for these settings, building it on first use."""
         # A digest, so that the pool's keys never hold the API key itself.
         digest = hashlib.sha256(key.encode()).hexdigest()
@@ -569,7 +571,7 @@ class _TimedClient(openai.AsyncOpenAI):
         _REQUEST_SENT_AT.set(time.perf_counter())
 
 
-def _new_client(base_url: str, key: str, *, timeout: httpx.Timeout, http_client: Any) -> openai.AsyncOpenAI:
+def _new_client(base_url: str, key: str, *, timeout: openai.Timeout, http_client: Any) -> openai.AsyncOpenAI:
     return _TimedClient(api_key=key, base_url=base_url, max_retries=0, timeout=timeout, http_client=http_client)
 
 
