@@ -416,3 +416,37 @@ def test_settings_round_trip_and_bad_file(workspace: Workspace) -> None:
     (workspace.path / "settings.json").write_text(json.dumps([1, 2]))
     with pytest.raises(StorageError, match="must contain a JSON object"):
         workspace.read_settings()
+
+
+def test_repair_quarantines_damaged_file(workspace: Workspace) -> None:
+    append_rows(workspace, "generations", [generation(id="first")])
+    append_rows(workspace, "generations", [generation(id="second", created_at=NOW + timedelta(seconds=1))])
+    append_rows(workspace, "events", [{"kind": "validation"}])
+    file = max(workspace.table_path("generations").glob("*.parquet"), key=lambda p: p.stat().st_mtime_ns)
+    file.write_bytes(b"not parquet at all")
+
+    command = [sys.executable, "-m", "creator_kit.cli", "repair", "--workspace", str(workspace.path), "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)["quarantined"]
+    assert [entry["table"] for entry in report] == ["generations"]
+    assert report[0]["file"] == str(file)
+    moved = workspace.path / "quarantine" / "generations" / file.name
+    assert report[0]["moved_to"] == str(moved)
+    assert moved.read_bytes() == b"not parquet at all"
+    assert not file.exists()
+    assert read_all(workspace)["id"].to_list() == ["first"]
+    assert read_all(workspace, "events").height == 1
+
+
+def test_repair_with_nothing_damaged(workspace: Workspace) -> None:
+    append_rows(workspace, "generations", [generation(id="kept")])
+
+    command = [sys.executable, "-m", "creator_kit.cli", "repair", "--workspace", str(workspace.path)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert "nothing to repair" in done.stdout
+    assert read_all(workspace)["id"].to_list() == ["kept"]
+    assert not (workspace.path / "quarantine").exists()

@@ -1,4 +1,4 @@
-"""Data subcommands: ``import``, ``stats``, ``compact`` and ``seed``."""
+"""Data subcommands: ``import``, ``stats``, ``compact``, ``repair`` and ``seed``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from creator_kit.analytics._overview import overview_stats
 from creator_kit.analytics._range import RANGE_CHOICES, parse_range
 from creator_kit.cli._common import add_json_option, add_workspace_option, print_json, workspace_from_args
 from creator_kit.importers import IMPORT_FORMATS, ImportReport, import_files, seed_workspace
-from creator_kit.storage import compact_tables
+from creator_kit.storage import compact_tables, quarantine_unreadable_files
 
 __all__ = ["register"]
 
@@ -19,7 +19,7 @@ MAX_LISTED_ERRORS = 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``import``, ``stats``, ``compact`` and ``seed``."""
+    """Register ``import``, ``stats``, ``compact``, ``repair`` and ``seed``."""
     _register_import(subparsers)
     _register_stats(subparsers)
 
@@ -32,6 +32,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_workspace_option(compact)
     add_json_option(compact)
     compact.set_defaults(func=run_compact)
+
+    repair = subparsers.add_parser(
+        "repair",
+        help="move unreadable data files out of the tables so that they open again",
+        description="Check the footer of every data file of every table. Each file that cannot be "
+        "read is moved to <workspace>/quarantine/<table>/ and dropped from its table's log, so "
+        "the table opens again without the rows of that file.",
+    )
+    add_workspace_option(repair)
+    add_json_option(repair)
+    repair.set_defaults(func=run_repair)
 
     seed = subparsers.add_parser(
         "seed",
@@ -90,6 +101,21 @@ def run_compact(args: argparse.Namespace) -> int:
             f"{table}: {numbers['files_removed']} files compacted into {numbers['files_added']}, "
             f"checkpoint at version {numbers['version']}"
         )
+    return 0
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    """Quarantine the unreadable data files of every table."""
+    workspace = workspace_from_args(args)
+    report = quarantine_unreadable_files(workspace)
+    if args.json:
+        print_json({"quarantined": report})
+        return 0
+    if not report:
+        print(f"Every data file in {workspace.path} is readable; nothing to repair.")
+    for entry in report:
+        where = f"moved to {entry['moved_to']}" if entry["moved_to"] else "was already missing"
+        print(f"{entry['table']}: dropped {entry['file']} ({entry['reason']}); {where}")
     return 0
 
 

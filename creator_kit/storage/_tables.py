@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -24,6 +26,7 @@ __all__ = [
     "create_tables",
     "find_unreadable_files",
     "frame_from_rows",
+    "quarantine_unreadable_files",
     "read_latest",
     "scan_table",
     "table_version",
@@ -34,6 +37,14 @@ logger = logging.getLogger(__name__)
 # Appends never conflict with each other in Delta, but each concurrent writer
 # must retry its commit with the next version number.
 MAX_COMMIT_RETRIES = 1000
+
+REPAIR_HINT = (
+    "Hint: restore the file from a backup, or run `creator-kit repair` to move every "
+    "unreadable file into the workspace's quarantine folder and drop it from its table "
+    "(the rows in it are then lost)."
+)
+
+QUARANTINE_DIR = "quarantine"
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "generations": {
@@ -170,12 +181,45 @@ def collect(lazy: pl.LazyFrame, *, workspace: Workspace | None = None) -> pl.Dat
         if bad:
             file, reason = bad[0]
             msg = (
-                f"cannot read data file {file!r}: {reason.rstrip('.')}.\n"
-                "Hint: restore the file from a backup, or remove it from its table with "
-                "deltalake's DeltaTable.repair() (its rows are then lost)."
+                f"cannot read data file {file!r}: {reason.rstrip('.')}.\n{REPAIR_HINT}"
             )
             raise StorageError(msg) from exc
         raise _storage_error("cannot read the workspace tables", None, exc) from exc
+
+
+def quarantine_unreadable_files(workspace: Workspace) -> list[dict[str, str]]:
+    """Move every unreadable data file out of its table and drop it from the table's log.
+
+    Each damaged file is moved to ``<workspace>/quarantine/<table>/`` (kept so
+    that it can still be inspected or recovered by hand), then
+    ``DeltaTable.repair()`` removes the missing file from the log. The rows of
+    those files are no longer in the table. Files listed in the log but
+    already missing are dropped the same way. Returns one dict per file with
+    ``table``, ``file``, ``reason`` and ``moved_to`` (empty when the file was
+    missing).
+    """
+    report: list[dict[str, str]] = []
+    tables: set[str] = set()
+    for file, reason in find_unreadable_files(workspace):
+        path = Path(file)
+        table = path.parent.name
+        moved_to = ""
+        if path.exists():
+            target_dir = workspace.path / QUARANTINE_DIR / table
+            target_dir.mkdir(parents=True, exist_ok=True)
+            target = target_dir / path.name
+            shutil.move(str(path), target)
+            moved_to = str(target)
+        tables.add(table)
+        report.append({"table": table, "file": file, "reason": reason, "moved_to": moved_to})
+        logger.warning("quarantined unreadable file %s of table %s: %s", file, table, reason)
+    for table in sorted(tables):
+        path = workspace.table_path(table)
+        try:
+            DeltaTable(str(path)).repair()
+        except (DeltaError, OSError) as exc:
+            raise _storage_error(f"cannot repair table {table!r}", path, exc) from exc
+    return report
 
 
 def find_unreadable_files(workspace: Workspace) -> list[tuple[str, str]]:
@@ -350,8 +394,7 @@ def _storage_error(action: str, path: Any, exc: BaseException) -> StorageError:
     if match:
         msg = (
             f"{action}{where}: data file {match.group(1)!r} cannot be read ({_first_line(text)}).\n"
-            "Hint: restore the file from a backup, or remove it from the table with "
-            "deltalake's DeltaTable.repair()."
+            f"{REPAIR_HINT}"
         )
         return StorageError(msg)
     return StorageError(f"{action}{where}: {_first_line(text)}")
