@@ -500,3 +500,59 @@ def test_no_provider_configured(workspace):
 async def test_generate_refuses_running_loop(workspace):
     with pytest.raises(ProviderError, match="running event loop"):
         generate("hi", workspace=workspace)
+
+
+# -- unexpected errors ---------------------------------------------------------
+
+
+def test_unexpected_error_recorded_and_logged(workspace, openai_server, monkeypatch, caplog):
+    add_local(workspace, monkeypatch, "local", openai_server)
+
+    # The SDK rejects an HTTP client of the wrong type with a TypeError before any request.
+    with caplog.at_level(logging.ERROR, logger="creator_kit.providers._stream"):
+        result = generate("hi", workspace=workspace, http_client=f"client-with-{KEY_A}")
+
+    assert result.status == "failed"
+    assert result.error_type == "internal_error"
+    assert result.error_message is not None
+    assert "unexpected TypeError" in result.error_message
+    assert "local" in result.error_message
+    assert KEY_A not in result.error_message
+    assert "Traceback (most recent call last)" in caplog.text
+    assert KEY_A not in caplog.text
+    assert "Task exception was never retrieved" not in caplog.text
+    row = rows(workspace, "generations").row(0, named=True)
+    assert row["error_type"] == "internal_error"
+    assert row["error_message"] == result.error_message
+
+
+@pytest.mark.asyncio
+async def test_unexpected_error_leaves_no_lost_task(workspace, openai_server, monkeypatch):
+    add_local(workspace, monkeypatch, "local", openai_server)
+    lost: list[dict] = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: lost.append(context))
+
+    generation = Generation("hi", workspace=workspace, http_client=object())
+    result = await generation.wait()
+
+    assert result.error_type == "internal_error"
+    assert generation._task is not None
+    assert generation._task.done()
+    assert generation._task.exception() is None
+    assert lost == []
+
+
+@pytest.mark.asyncio
+async def test_row_write_failure_reaches_consumer(workspace, openai_server, monkeypatch):
+    add_local(workspace, monkeypatch, "local", openai_server)
+
+    def fail_write(self, result):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(Generation, "_write_rows", fail_write)
+    generation = Generation("hi", workspace=workspace)
+
+    with pytest.raises(OSError, match="disk full"):
+        await generation.wait()
+    assert generation.result is not None
+    assert generation.result.status == "success"

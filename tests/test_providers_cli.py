@@ -189,3 +189,23 @@ def test_commands_need_arguments(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2
+
+
+def test_generate_unexpected_error_message(workspace, openai_server, monkeypatch, capsys):
+    monkeypatch.setenv("LOCAL_KEY", KEY_ONE)
+    main(["providers", "set", "local", "--preset", "custom", "--base-url", openai_server.url,
+          "--api-key-env", "LOCAL_KEY", "--models", "m1", "--workspace", str(workspace.path)])
+    capsys.readouterr()
+
+    def broken_client(*args, **kwargs):
+        raise TypeError("unsupported client option")
+
+    # Stands in for any bug inside creator_kit or the SDK during a run.
+    monkeypatch.setattr("creator_kit.providers._stream._new_client", broken_client)
+    status = main(["generate", "hi", "--workspace", str(workspace.path)])
+
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "error: None" not in err
+    assert "error: unexpected TypeError in creator_kit while calling local: unsupported client option" in err
+    assert scan_table(workspace, "generations").collect()["error_type"].to_list() == ["internal_error"]

@@ -14,6 +14,7 @@ import hashlib
 import logging
 import math
 import time
+import traceback
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,7 +24,7 @@ from typing import Any
 import httpx
 import openai
 
-from creator_kit.errors import InvalidInputError, ProviderError
+from creator_kit.errors import CreatorKitError, InvalidInputError, ProviderError
 from creator_kit.providers._errors import Failure, translate_error
 from creator_kit.providers._failover import RetryPolicy, Step, build_route
 from creator_kit.providers._keys import install_log_filter, resolve_key, scrub
@@ -219,6 +220,7 @@ class Generation:
         """Start the run in a task of the running event loop (idempotent)."""
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"generation-{self.id}")
+            self._task.add_done_callback(_retrieve_task_error)
         return self
 
     def stop(self) -> None:
@@ -242,8 +244,14 @@ class Generation:
         while True:
             item = await self._queue.get()
             if item is _DONE:
-                return
+                break
             yield item
+        # The run puts _DONE in its `finally`, so a later failure (such as writing the
+        # rows) is still in the task. Raise it here, where the caller sees it.
+        assert self._task is not None
+        await asyncio.wait({self._task})
+        if not self._task.cancelled() and self._task.exception() is not None:
+            raise self._task.exception()
 
     async def wait(self) -> GenerationResult:
         """Consume the deltas and return the result."""
@@ -272,6 +280,21 @@ class Generation:
         except asyncio.CancelledError:
             status = "aborted"
             cancelled_from_outside = not self._stop_requested
+        except CreatorKitError as exc:
+            # A configuration problem found mid-run, such as an unreadable keys file.
+            step = self._current or self.route[0]
+            failure = Failure(step.provider.name, step.model, "configuration", scrub(str(exc)))
+            logger.error("generation %s failed on %s/%s: %s", self.id, step.provider.name, step.model, failure.message)
+            status = "failed"
+        except Exception as exc:  # noqa: BLE001 (recorded as a failed row and logged with its traceback)
+            step = self._current or self.route[0]
+            failure = Failure(
+                step.provider.name, step.model, "internal_error",
+                scrub(f"unexpected {type(exc).__name__} in creator_kit while calling "
+                      f"{step.provider.name}: {exc}"),
+            )
+            _log_unexpected(self.id, step, exc)
+            status = "failed"
         finally:
             latency_ms = (time.perf_counter() - started) * 1000.0
             self.result = self._build_result(created_at, status, failure, latency_ms)
@@ -569,6 +592,24 @@ class _TimedClient(openai.AsyncOpenAI):
     async def _prepare_request(self, request: Any) -> None:
         await super()._prepare_request(request)
         _REQUEST_SENT_AT.set(time.perf_counter())
+
+
+def _log_unexpected(generation_id: str, step: Step, exc: BaseException) -> None:
+    """Log an unexpected exception with its traceback, keys scrubbed."""
+    trace = "".join(traceback.format_exception(exc))
+    logger.error(
+        "generation %s on %s/%s failed with an unexpected %s:\n%s",
+        generation_id, step.provider.name, step.model, type(exc).__name__, scrub(trace),
+    )
+
+
+def _retrieve_task_error(task: asyncio.Task[None]) -> None:
+    """Mark a run task's exception as retrieved, logging it, so asyncio never reports it as lost."""
+    if task.cancelled():
+        return
+    exc = task.exception()
+    if exc is not None:
+        logger.error("%s ended with %s: %s", task.get_name(), type(exc).__name__, scrub(str(exc)))
 
 
 def _new_client(base_url: str, key: str, *, timeout: openai.Timeout, http_client: Any) -> openai.AsyncOpenAI:
