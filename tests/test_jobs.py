@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from creator_kit.jobs import (
     read_job,
     read_video_settings,
     submit_job,
+    update_video_settings,
     validate_request,
     video_file_path,
 )
@@ -366,3 +368,50 @@ def test_settings_reject_unknown_key(workspace: Workspace) -> None:
 def test_no_endpoint_configured(workspace: Workspace) -> None:
     with pytest.raises(JobError, match="no video endpoint"):
         submit_job("a cloud", workspace=workspace)
+
+
+def test_no_endpoint_hint_names_settings_page(workspace: Workspace) -> None:
+    with pytest.raises(JobError, match="set the video endpoint on the Settings page, or pass --base-url URL"):
+        submit_job("a cloud", workspace=workspace)
+
+
+def test_long_prompt_count_pluralised() -> None:
+    with pytest.raises(InvalidInputError, match=r"shorten it by 2 characters\."):
+        validate_request("q" * 1002, model="sora-2")
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base_url": "localhost:4000/v1"}, "video.base_url 'localhost:4000/v1' must start with http"),
+        ({"api_key_env": "MY KEY"}, "video.api_key_env 'MY KEY' is not an environment variable name"),
+        ({"poll_interval": 0}, "video.poll_interval must be a positive number of seconds, got 0"),
+        ({"poll_interval": True}, "video.poll_interval must be a positive number of seconds, got True"),
+        ({"models": {"fast": ""}}, "video.models must map tiers to model names"),
+        ({"provider": ""}, "video.provider must be a non-empty string"),
+        ({"download_retries": -1}, "video.download_retries must be a whole number of 0 or more, got -1"),
+    ],
+)
+def test_update_video_settings_rejects(workspace: Workspace, changes: dict, message: str) -> None:
+    workspace.update_settings(video={"base_url": "http://127.0.0.1:4000/v1"})
+
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        update_video_settings(workspace, **changes)
+
+    assert workspace.read_settings()["video"] == {"base_url": "http://127.0.0.1:4000/v1"}
+
+
+def test_update_video_settings_merges(workspace: Workspace) -> None:
+    workspace.update_settings(video={"base_url": "http://127.0.0.1:4000/v1", "stall_after": 30})
+
+    settings = update_video_settings(
+        workspace, base_url=None, provider="gateway", models={"fast": "veo-fast", "quality": "veo"}, poll_interval=2
+    )
+
+    assert workspace.read_settings()["video"] == {
+        "provider": "gateway", "models": {"fast": "veo-fast", "quality": "veo"}, "poll_interval": 2, "stall_after": 30,
+    }
+    assert settings.base_url is None
+    assert settings.provider == "gateway"
+    assert settings.model_for("fast") == "veo-fast"
+    assert settings.poll_interval == 2.0

@@ -48,6 +48,7 @@ def test_submit_rejects_long_prompt(workspace: Workspace, video_server: VideoSer
 
     assert status == 1
     assert "prompt has 1001 characters" in err
+    assert "shorten it by 1 character." in err
     assert video_server.count() == 0
 
 

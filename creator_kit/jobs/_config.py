@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +21,10 @@ __all__ = [
     "Endpoint",
     "VideoRequest",
     "VideoSettings",
+    "parse_video_settings",
     "read_video_settings",
     "resolve_endpoint",
+    "update_video_settings",
     "validate_request",
 ]
 
@@ -34,6 +37,7 @@ DEFAULT_MODELS = {"fast": "sora-2", "quality": "sora-2-pro"}
 
 # Environment variable read for the key of an endpoint given by URL alone.
 DEFAULT_KEY_ENV = "CREATOR_KIT_VIDEO_API_KEY"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 OPENAI_SHUTDOWN_NOTE = (
     "OpenAI removed Sora 2 and the Videos API from its own platform on 2026-09-24; "
@@ -116,7 +120,17 @@ def read_video_settings(workspace: Workspace) -> VideoSettings:
     InvalidInputError
         If the setting is not an object or contains a value of the wrong type.
     """
-    raw = workspace.read_settings().get("video") or {}
+    return parse_video_settings(workspace.read_settings().get("video") or {})
+
+
+def parse_video_settings(raw: Any) -> VideoSettings:
+    """Check a ``video`` setting object and return it with defaults filled in.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the key whose value is invalid and the values it accepts.
+    """
     if not isinstance(raw, dict):
         raise InvalidInputError(f"setting 'video' must be a JSON object, got {raw!r}")
     known = set(VideoSettings.__dataclass_fields__)
@@ -127,19 +141,62 @@ def read_video_settings(workspace: Workspace) -> VideoSettings:
             f"Hint: the keys are {', '.join(sorted(known))}."
         )
         raise InvalidInputError(msg)
-    values: dict[str, Any] = dict(raw)
+    values: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
+    for name in ("provider", "base_url"):
+        if name in values and (not isinstance(values[name], str) or not values[name].strip()):
+            raise InvalidInputError(f"setting video.{name} must be a non-empty string, got {values[name]!r}")
+    if "base_url" in values and not _looks_like_url(values["base_url"]):
+        raise InvalidInputError(
+            f"setting video.base_url {values['base_url']!r} must start with http:// or https://, "
+            "e.g. http://localhost:4000/v1"
+        )
+    if "api_key_env" in values:
+        key_env = values["api_key_env"]
+        if not isinstance(key_env, str) or not _ENV_NAME.fullmatch(key_env):
+            raise InvalidInputError(
+                f"setting video.api_key_env {key_env!r} is not an environment variable name; "
+                f"use letters, digits and underscores, e.g. {DEFAULT_KEY_ENV}"
+            )
     if "models" in values:
         models = values["models"]
-        if not isinstance(models, dict) or not all(isinstance(v, str) for v in models.values()):
+        if not isinstance(models, dict) or not all(isinstance(v, str) and v.strip() for v in models.values()):
             raise InvalidInputError(f"setting video.models must map tiers to model names, got {models!r}")
         values["models"] = {**DEFAULT_MODELS, **models}
     for name in ("poll_interval", "max_backoff", "stall_after"):
         if name in values:
             value = values[name]
-            if not isinstance(value, int | float) or value <= 0:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 or value == float("inf"):
                 raise InvalidInputError(f"setting video.{name} must be a positive number of seconds, got {value!r}")
             values[name] = float(value)
+    if "download_retries" in values:
+        retries = values["download_retries"]
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise InvalidInputError(
+                f"setting video.download_retries must be a whole number of 0 or more, got {retries!r}"
+            )
     return VideoSettings(**values)
+
+
+def update_video_settings(workspace: Workspace, **changes: Any) -> VideoSettings:
+    """Merge `changes` into the ``video`` setting, check the result and save it.
+
+    A change to None removes that key, so its default applies again. Nothing
+    is written when the result is invalid.
+
+    Raises
+    ------
+    InvalidInputError
+        If a value is invalid (see `parse_video_settings`).
+    """
+    current = workspace.read_settings().get("video") or {}
+    if not isinstance(current, dict):
+        current = {}
+    merged = {**current, **changes}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    settings = parse_video_settings(merged)
+    workspace.update_settings(video=merged or None)
+    logger.info("saved the video setting: keys %s", ", ".join(sorted(merged)) or "(none)")
+    return settings
 
 
 def resolve_endpoint(
@@ -175,8 +232,8 @@ def resolve_endpoint(
         return _provider_endpoint(workspace, settings.provider)
     msg = (
         "no video endpoint is configured.\n"
-        "Hint: pass --base-url URL (key in $%s) or --provider NAME, or set "
-        "video.base_url or video.provider in the workspace settings." % key_env
+        "Hint: set the video endpoint on the Settings page, or pass --base-url URL "
+        "(key in $%s) or --provider NAME." % key_env
     )
     raise JobError(msg)
 
@@ -215,13 +272,13 @@ def validate_request(
     if len(prompt) > MAX_PROMPT_CHARS:
         msg = (
             f"prompt has {len(prompt)} characters, more than the maximum of {MAX_PROMPT_CHARS}.\n"
-            f"Hint: shorten it by {len(prompt) - MAX_PROMPT_CHARS} characters."
+            f"Hint: shorten it by {_count(len(prompt) - MAX_PROMPT_CHARS, 'character')}."
         )
         raise InvalidInputError(msg)
     if model not in supported_models:
         msg = (
             f"model {model!r} is not supported; the supported models are {', '.join(supported_models)}.\n"
-            "Hint: add it to video.models in the workspace settings."
+            "Hint: name it as the fast or quality model on the Settings page (setting video.models)."
         )
         raise InvalidInputError(msg)
     seconds_text = str(seconds).strip()
@@ -230,6 +287,11 @@ def validate_request(
     if size not in SUPPORTED_SIZES:
         raise InvalidInputError(f"size {size!r} is not supported; choose one of {', '.join(SUPPORTED_SIZES)}")
     return VideoRequest(prompt=prompt, model=model, seconds=seconds_text, size=size)
+
+
+def _count(number: int, noun: str) -> str:
+    """Return ``"1 character"`` or ``"2 characters"``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _looks_like_url(value: str) -> bool:
