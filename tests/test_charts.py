@@ -163,3 +163,47 @@ def test_html_is_self_contained(histogram: pl.DataFrame) -> None:
 def test_png_bytes(histogram: pl.DataFrame) -> None:
     png = charts.chart_to_png(charts.chart_latency_histogram(histogram, theme="dark"))
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _daily_values(chart) -> list[dict]:  # noqa: ANN001 - an Altair chart
+    spec = chart.to_dict()
+    return next(iter(spec["datasets"].values()))
+
+
+def test_daily_trends_shows_days_without_rows() -> None:
+    frame = pl.DataFrame(
+        {
+            "date": [date(2026, 11, 29), date(2026, 12, 4)],
+            "requests": [40, 12],
+            "tokens": [30000, 9000],
+            "avg_ttft_ms": [420.0, 610.0],
+        }
+    )
+    values = _daily_values(charts.chart_daily_trends(frame))
+    assert [row["date"][:10] for row in values] == [
+        "2026-11-29", "2026-11-30", "2026-12-01", "2026-12-02", "2026-12-03", "2026-12-04"
+    ]
+    assert [row["requests"] for row in values] == [40, 0, 0, 0, 0, 12]
+    assert [row["tokens"] for row in values] == [30000, 0, 0, 0, 0, 9000]
+    assert [row["avg_ttft_ms"] for row in values] == [420.0, None, None, None, None, 610.0]
+
+
+def test_daily_trends_bars_and_broken_ttft_line(daily: pl.DataFrame) -> None:
+    panels = charts.chart_daily_trends(daily).to_dict()["vconcat"]
+    marks = [panel["mark"] for panel in panels]
+    assert [mark["type"] for mark in marks] == ["bar", "bar", "line"]
+    assert marks[2]["invalid"] == "break-paths-show-domains"
+    assert marks[2]["point"]
+
+
+def test_daily_trends_accepts_iso_date_strings() -> None:
+    rows = [
+        {"date": "2026-11-29", "requests": 1, "tokens": 10, "avg_ttft_ms": 100.0},
+        {"date": "2026-12-01", "requests": 2, "tokens": 20, "avg_ttft_ms": None},
+    ]
+    values = _daily_values(charts.chart_daily_trends(rows))
+    assert [(row["date"], row["requests"]) for row in values] == [
+        ("2026-11-29T00:00:00Z", 1),
+        ("2026-11-30T00:00:00Z", 0),
+        ("2026-12-01T00:00:00Z", 2),
+    ]

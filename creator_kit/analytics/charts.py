@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
 import altair as alt
@@ -183,26 +183,51 @@ def chart_daily_trends(
     """Chart requests, tokens and mean time to first token per UTC day.
 
     Three panels share the date axis. `frame` has ``date``, ``requests``,
-    ``tokens`` and ``avg_ttft_ms``, one row per day.
+    ``tokens`` and ``avg_ttft_ms``, one row per day with data. The chart
+    adds the days between the first and the last that have no row, with 0
+    requests, 0 tokens and no TTFT, so a gap in the data shows as a gap:
+    requests and tokens are bars, one per day, and the mean TTFT is a line
+    with points that breaks on days without a value.
     """
-    data = _frame(frame, ["date", "requests", "tokens", "avg_ttft_ms"])
+    data = _fill_days(_frame(frame, ["date", "requests", "tokens", "avg_ttft_ms"]))
     colors = theme_colors(theme)
-    base = alt.Chart(_inline(data)).encode(
-        x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y-%m-%d", labelAngle=0, tickCount=6))
+    # The bars span their UTC day and the TTFT points sit at its middle. Vega
+    # puts a date's tick at the day's start (midnight UTC); the labels move
+    # half a day right so that each one sits under its own bar.
+    # The tick at the end of the last day labels no bar and is left blank.
+    half_day = width / max(len(data), 1) / 2
+    labels = "datum.label"
+    if not data.is_empty():
+        end = datetime.combine(data["date"].max() + timedelta(days=1), time(), tzinfo=UTC)
+        labels = f"datum.value >= {int(end.timestamp() * 1000)} ? '' : datum.label"
+    axis = alt.Axis(
+        format="%Y-%m-%d",
+        labelAngle=0,
+        tickCount=6,
+        labelOffset=half_day,
+        labelFlush=False,
+        labelExpr=labels,
+        ticks=False,
     )
-    show_points = len(data) < 40
+    day = alt.X("utcyearmonthdate(date):T", title=None, axis=axis)
+    day_middle = alt.X("utcyearmonthdate(date):T", title=None, axis=axis, bandPosition=0.5)
+    date_tip = alt.Tooltip("utcyearmonthdate(date):T", title="date", format="%Y-%m-%d")
+    base = alt.Chart(_inline(data))
 
-    def marks(color: str) -> dict[str, Any]:
-        return {"color": color, "point": {"color": color} if show_points else False}
+    def bars(field: str, label: str, color: str) -> alt.Chart:
+        return base.mark_bar(color=color, width={"band": 0.8}).encode(
+            x=day, y=alt.Y(f"{field}:Q", title=label), tooltip=[date_tip, alt.Tooltip(f"{field}:Q", title=label)]
+        )
 
-    requests = base.mark_line(**marks(colors["accent"])).encode(
-        y=alt.Y("requests:Q", title="Requests"), tooltip=["date:T", "requests:Q"]
-    )
-    tokens = base.mark_line(**marks(colors["accent3"])).encode(
-        y=alt.Y("tokens:Q", title="Tokens"), tooltip=["date:T", "tokens:Q"]
-    )
-    ttft = base.mark_line(**marks(colors["accent2"])).encode(
-        y=alt.Y("avg_ttft_ms:Q", title="Mean TTFT (ms)"), tooltip=["date:T", "avg_ttft_ms:Q"]
+    requests = bars("requests", "Requests", colors["accent"])
+    tokens = bars("tokens", "Tokens", colors["accent3"])
+    # A null TTFT breaks the line instead of joining its neighbours.
+    ttft = base.mark_line(
+        color=colors["accent2"], invalid="break-paths-show-domains", point={"color": colors["accent2"], "size": 36}
+    ).encode(
+        x=day_middle,
+        y=alt.Y("avg_ttft_ms:Q", title="Mean TTFT (ms)"),
+        tooltip=[date_tip, alt.Tooltip("avg_ttft_ms:Q", title="mean TTFT (ms)", format=".0f")],
     )
     panels = [layer.properties(width=width, height=110) for layer in (requests, tokens, ttft)]
     chart = alt.vconcat(*panels, spacing=12).properties(**_title(title))
@@ -321,6 +346,24 @@ def _frame(frame: pl.DataFrame | Iterable[Mapping[str, Any]], columns: list[str]
         )
         raise InvalidInputError(msg)
     return frame
+
+
+def _fill_days(data: pl.DataFrame) -> pl.DataFrame:
+    """Add a row for each day between the first and the last without one: 0 requests and tokens, null TTFT."""
+    dates = data.get_column("date")
+    if dates.dtype == pl.String:
+        dates = dates.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    elif dates.dtype != pl.Date:
+        dates = dates.cast(pl.Date, strict=False)
+    data = data.with_columns(dates.alias("date")).filter(pl.col("date").is_not_null())
+    if data.is_empty():
+        return data.select("date", "requests", "tokens", "avg_ttft_ms")
+    days = pl.DataFrame({"date": pl.date_range(data["date"].min(), data["date"].max(), "1d", eager=True)})
+    return (
+        days.join(data.select("date", "requests", "tokens", "avg_ttft_ms"), on="date", how="left")
+        .with_columns(pl.col("requests").fill_null(0), pl.col("tokens").fill_null(0))
+        .sort("date")
+    )
 
 
 def _inline(frame: pl.DataFrame) -> alt.InlineData:
