@@ -184,17 +184,16 @@ def chart_daily_trends(
 
     Three panels share the date axis. `frame` has ``date``, ``requests``,
     ``tokens`` and ``avg_ttft_ms``, one row per day with data. The chart
-    adds the days between the first and the last that have no row, with 0
-    requests, 0 tokens and no TTFT, so a gap in the data shows as a gap:
-    requests and tokens are bars, one per day, and the mean TTFT is a line
-    with points that breaks on days without a value.
+    adds each missing day between the first and the last, with 0 requests,
+    0 tokens and no TTFT. Requests and tokens are drawn as one bar per day.
+    The mean TTFT is a line with points, and the line breaks on days without
+    a value, so a gap in the data shows as a gap.
     """
     data = _fill_days(_frame(frame, ["date", "requests", "tokens", "avg_ttft_ms"]))
     colors = theme_colors(theme)
-    # The bars span their UTC day and the TTFT points sit at its middle. Vega
-    # puts a date's tick at the day's start (midnight UTC); the labels move
-    # half a day right so that each one sits under its own bar.
-    # The tick at the end of the last day labels no bar and is left blank.
+    # Vega puts a date's tick at midnight UTC, where the day's bar starts, so
+    # the labels move half a day right to sit under their own bar.
+    # The tick at the end of the last day has no bar, so its label is blank.
     half_day = width / max(len(data), 1) / 2
     labels = "datum.label"
     if not data.is_empty():
@@ -210,6 +209,7 @@ def chart_daily_trends(
         ticks=False,
     )
     day = alt.X("utcyearmonthdate(date):T", title=None, axis=axis)
+    # The bars span their UTC day, and the TTFT points sit at its middle.
     day_middle = alt.X("utcyearmonthdate(date):T", title=None, axis=axis, bandPosition=0.5)
     date_tip = alt.Tooltip("utcyearmonthdate(date):T", title="date", format="%Y-%m-%d")
     base = alt.Chart(_inline(data))
