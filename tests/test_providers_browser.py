@@ -101,3 +101,30 @@ def test_create_opens_template_from_query(start_voila, browser_page, request_log
     assert browser_page.input_value(".ck-create-prompt textarea") == template.prompt
     assert template.title in browser_page.inner_text(".ck-prompt-card")
     request_log.assert_loopback_only()
+
+
+@pytest.mark.browser
+def test_settings_quota_and_video_in_browser(start_voila, browser_page, request_log, tmp_path):
+    workspace = resolve_workspace(tmp_path / "ws")
+    workspace.update_settings(daily_token_quota=7000)
+    server = start_voila(workspace.path, seed=False, preheat=False)
+
+    browser_page.goto(server.url("settings.ipynb"))
+    wait_for_dashboard(browser_page)
+    padding = browser_page.eval_on_selector(".ck-no-provider", "e => getComputedStyle(e).paddingLeft")
+    assert padding == "16px"
+
+    browser_page.fill(".ck-quota-input input", "-5")
+    browser_page.click("button.ck-save-quota")
+    browser_page.wait_for_selector(".ck-quota-message .ck-bad", timeout=RESULT_TIMEOUT_MS)
+    assert "daily token quota -5 is out of range" in browser_page.inner_text(".ck-quota-message")
+    assert browser_page.input_value(".ck-quota-input input") == "-5"
+    assert workspace.read_settings()["daily_token_quota"] == 7000
+
+    browser_page.fill(".ck-video-endpoint input", "http://127.0.0.1:4000/v1")
+    browser_page.click("button.ck-save-video")
+    browser_page.wait_for_selector(".ck-video-message .ck-good", timeout=RESULT_TIMEOUT_MS)
+    assert "base URL http://127.0.0.1:4000/v1" in browser_page.inner_text(".ck-video-card")
+    assert workspace.read_settings()["video"] == {"base_url": "http://127.0.0.1:4000/v1"}
+    save_screenshot(browser_page, "settings-quota-video")
+    request_log.assert_loopback_only()

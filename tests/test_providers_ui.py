@@ -187,7 +187,7 @@ def test_settings_forms(workspace):
 
     page.order.value = "oa, or"
     page.order_button.click()
-    page.quota.value = 5000
+    page.quota.value = "5,000"
     page.quota_button.click()
     page.price_model.value = "gpt-x"
     page.price_input.value = 1.5
@@ -207,3 +207,127 @@ def test_settings_forms(workspace):
     page.new_name.value = "bad name"
     page.add_button.click()
     assert "invalid provider name" in page.add_message.value
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("-5", "daily token quota -5 is out of range; type a whole number of tokens from 1 to 1,000,000,000,000"),
+        ("0", "daily token quota 0 is out of range"),
+        ("abc", "daily token quota &#x27;abc&#x27; is not a whole number; type a whole number of tokens from 1"),
+        ("2.5", "daily token quota &#x27;2.5&#x27; is not a whole number"),
+        ("", "daily token quota &#x27;&#x27; is not a whole number"),
+        ("2000000000000", "daily token quota 2,000,000,000,000 is out of range"),
+    ],
+)
+def test_settings_quota_rejects(workspace, typed, message):
+    workspace.update_settings(daily_token_quota=7000)
+    page = settings_page(workspace)
+    assert page.quota.value == "7000"
+
+    page.quota.value = typed
+    page.quota_button.click()
+
+    assert message in page.quota_message.value
+    assert "ck-bad" in page.quota_message.value
+    assert "Saved" not in page.quota_message.value
+    assert page.quota.value == typed
+    assert workspace.read_settings()["daily_token_quota"] == 7000
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [("price_input", "input price -1 is invalid"), ("price_output", "output price -1 is invalid")],
+)
+def test_settings_negative_price_named(workspace, field, message):
+    page = settings_page(workspace)
+    page.price_model.value = "gpt-x"
+    page.price_input.value = 1.0
+    page.price_output.value = 2.0
+    getattr(page, field).value = -1.0
+
+    page.price_button.click()
+
+    assert message in page.price_message.value
+    assert "price_overrides" not in workspace.read_settings()
+
+
+def test_settings_cached_price_named(workspace):
+    page = settings_page(workspace)
+    page.price_model.value = "gpt-x"
+    page.price_cached.value = "-0.5"
+    page.price_button.click()
+    assert "cached price -0.5 is invalid" in page.price_message.value
+
+    page.price_cached.value = "cheap"
+    page.price_button.click()
+    assert "cached price &#x27;cheap&#x27; is not a number" in page.price_message.value
+    assert "price_overrides" not in workspace.read_settings()
+
+
+def test_settings_video_endpoint_saved(workspace, monkeypatch):
+    page = settings_page(workspace)
+    assert "Endpoint: not set" in page.video_current.value
+
+    page.video_endpoint.value = "http://127.0.0.1:4000/v1"
+    page.video_key_env.value = "GATEWAY_KEY"
+    page.video_fast.value = "veo-fast"
+    page.video_quality.value = "veo"
+    page.video_poll.value = "2.5"
+    page.video_button.click()
+
+    assert "Saved the video endpoint." in page.video_message.value
+    assert workspace.read_settings()["video"] == {
+        "base_url": "http://127.0.0.1:4000/v1", "api_key_env": "GATEWAY_KEY",
+        "models": {"fast": "veo-fast", "quality": "veo"}, "poll_interval": 2.5,
+    }
+    assert "base URL http://127.0.0.1:4000/v1, key from $GATEWAY_KEY" in page.video_current.value
+    assert "fast veo-fast, quality veo" in page.video_current.value
+    assert "Poll interval: 2.5 s" in page.video_current.value
+
+    reloaded = settings_page(workspace)
+    assert reloaded.video_endpoint.value == "http://127.0.0.1:4000/v1"
+    assert reloaded.video_key_env.value == "GATEWAY_KEY"
+    assert reloaded.video_poll.value == "2.5"
+
+
+def test_settings_video_provider_entry(workspace):
+    save_provider(workspace, make_provider("gateway", preset="custom", base_url="http://127.0.0.1:4000/v1",
+                                           api_key_env="GATEWAY_KEY", models=["m"]))
+    workspace.update_settings(video={"base_url": "http://127.0.0.1:9/v1"})
+    page = settings_page(workspace)
+
+    page.video_endpoint.value = "gateway"
+    page.video_button.click()
+
+    assert workspace.read_settings()["video"] == {"provider": "gateway"}
+    assert "provider entry gateway" in page.video_current.value
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "message"),
+    [
+        ("video_endpoint", "nobody", "video endpoint &#x27;nobody&#x27; is neither a base URL nor a provider entry"),
+        ("video_endpoint", "localhost:4000/v1", "video.base_url &#x27;localhost:4000/v1&#x27; must start with http"),
+        ("video_key_env", "MY KEY", "video.api_key_env &#x27;MY KEY&#x27; is not an environment variable name"),
+        ("video_poll", "0", "video.poll_interval must be a positive number of seconds, got 0.0"),
+        ("video_poll", "soon", "poll interval &#x27;soon&#x27; is not a number"),
+    ],
+)
+def test_settings_video_rejects(workspace, field, typed, message):
+    workspace.update_settings(video={"base_url": "http://127.0.0.1:4000/v1"})
+    page = settings_page(workspace)
+
+    getattr(page, field).value = typed
+    page.video_button.click()
+
+    assert message in page.video_message.value
+    assert "ck-bad" in page.video_message.value
+    assert workspace.read_settings()["video"] == {"base_url": "http://127.0.0.1:4000/v1"}
+
+
+def test_settings_invalid_stored_video_shown(workspace):
+    workspace.update_settings(video={"poll_interval": -1})
+    page = settings_page(workspace)
+    assert "The stored video setting is invalid" in page.video_current.value
+    assert page.video_poll.value == "-1"

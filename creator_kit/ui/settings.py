@@ -1,4 +1,4 @@
-"""The Settings page: providers and their keys, failover order, token quota and price overrides."""
+"""The Settings page: providers and their keys, failover order, token quota, price overrides and video endpoint."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import html
 import logging
+import math
 import os
 from typing import Any
 
@@ -13,6 +14,7 @@ import ipywidgets as widgets
 import traitlets
 
 from creator_kit.errors import CreatorKitError, InvalidInputError
+from creator_kit.jobs import DEFAULT_KEY_ENV, VideoSettings, parse_video_settings, update_video_settings
 from creator_kit.providers import (
     PRESETS,
     ProviderConfig,
@@ -35,6 +37,7 @@ __all__ = ["ProviderCard", "SettingsPage", "settings_page"]
 logger = logging.getLogger(__name__)
 
 DEFAULT_DAILY_TOKEN_QUOTA = 100_000
+MAX_DAILY_TOKEN_QUOTA = 10**12
 
 _SETTINGS_CSS = """
 <style>
@@ -46,6 +49,8 @@ _SETTINGS_CSS = """
 .ck-validation { font-size: 13px; margin-top: 4px; white-space: pre-wrap; }
 .ck-validation.ck-bad { color: var(--jp-error-color1); }
 .ck-key-source { font-size: 12px; color: var(--jp-ui-font-color2); }
+.ck-card.ck-empty { padding: 12px 16px; }
+.ck-video-current { font-size: 13px; color: var(--jp-ui-font-color1); margin-bottom: 6px; }
 </style>
 """
 
@@ -231,9 +236,14 @@ class SettingsPage(PageFrame):
         ])
         order_card.add_class("ck-card")
 
-        self.quota = widgets.BoundedIntText(min=0, max=10**12, description="Tokens/day")
+        # A Text field, not an IntText, so that an invalid entry stays visible and is reported
+        # instead of being clamped or reset by the widget.
+        self.quota = widgets.Text(description="Tokens/day", placeholder=f"{DEFAULT_DAILY_TOKEN_QUOTA}")
+        self.quota.add_class("ck-quota-input")
         self.quota_button = widgets.Button(description="Save quota")
+        self.quota_button.add_class("ck-save-quota")
         self.quota_message = widgets.HTML()
+        self.quota_message.add_class("ck-quota-message")
         quota_card = widgets.VBox([
             widgets.HTML("<h2>Daily token quota</h2>"),
             widgets.HBox([self.quota, self.quota_button]), self.quota_message,
@@ -256,13 +266,15 @@ class SettingsPage(PageFrame):
         ])
         price_card.add_class("ck-card")
 
+        video_card = self._build_video_card()
+
         super().__init__(
             "settings",
             title="Settings",
             subtitle="Keys are stored in the system keyring or an owner-only file, never in the workspace.",
             children=[
                 widgets.HTML(_SETTINGS_CSS, layout=widgets.Layout(display="none")),
-                self.providers_box, add_card, order_card, quota_card, price_card,
+                self.providers_box, add_card, order_card, quota_card, price_card, video_card,
             ],
             theme=theme,
         )
@@ -271,7 +283,38 @@ class SettingsPage(PageFrame):
         self.quota_button.on_click(lambda _b: self.save_quota())
         self.price_button.on_click(lambda _b: self.save_price())
         self.price_remove.on_click(lambda _b: self.remove_price())
+        self.video_button.on_click(lambda _b: self.save_video())
         self.reload()
+
+    def _build_video_card(self) -> widgets.VBox:
+        wide = widgets.Layout(width="520px")
+        self.video_endpoint = widgets.Text(
+            description="Endpoint", placeholder="http://localhost:4000/v1 or a provider name", layout=wide
+        )
+        self.video_endpoint.add_class("ck-video-endpoint")
+        self.video_key_env = widgets.Text(description="Key variable", placeholder=DEFAULT_KEY_ENV, layout=wide)
+        self.video_fast = widgets.Text(description="Fast model", placeholder="sora-2")
+        self.video_quality = widgets.Text(description="Quality model", placeholder="sora-2-pro")
+        self.video_poll = widgets.Text(description="Poll every", placeholder="5")
+        self.video_button = widgets.Button(description="Save video endpoint")
+        self.video_button.add_class("ck-save-video")
+        self.video_current = widgets.HTML()
+        self.video_message = widgets.HTML()
+        self.video_message.add_class("ck-video-message")
+        card = widgets.VBox([
+            widgets.HTML(
+                "<h2>Video endpoint</h2><p>Where video jobs go: a base URL ending in /v1 (for example a "
+                "LiteLLM proxy) or the name of a provider entry above. For a base URL the key is read from "
+                "the environment variable named here; a provider entry uses its own key. The poll interval "
+                "is in seconds.</p>"
+            ),
+            self.video_current, self.video_endpoint, self.video_key_env,
+            widgets.HBox([self.video_fast, self.video_quality]), self.video_poll,
+            self.video_button, self.video_message,
+        ])
+        card.add_class("ck-card")
+        card.add_class("ck-video-card")
+        return card
 
     # -- actions ------------------------------------------------------------------
 
@@ -281,11 +324,12 @@ class SettingsPage(PageFrame):
             configs = list_providers(self.workspace)
             settings = self.workspace.read_settings()
             self.cards = {c.name: ProviderCard(self, c) for c in configs}
-            empty = widgets.HTML('<div class="ck-card ck-empty">No provider yet: add one below.</div>')
+            empty = widgets.HTML('<div class="ck-card ck-empty ck-no-provider">No provider yet: add one below.</div>')
             self.providers_box.children = list(self.cards.values()) or [empty]
             self.order.value = ", ".join(failover_order(self.workspace))
-            self.quota.value = int(settings.get("daily_token_quota", DEFAULT_DAILY_TOKEN_QUOTA))
+            self.quota.value = str(int(settings.get("daily_token_quota", DEFAULT_DAILY_TOKEN_QUOTA)))
             self._render_prices(settings.get("price_overrides") or {})
+            self._load_video(settings.get("video") or {})
         except (CreatorKitError, TypeError, ValueError) as exc:
             self.show_error(exc, action="read the settings")
             return
@@ -321,14 +365,16 @@ class SettingsPage(PageFrame):
         self.order_message.value = _message("Saved: " + " \u2192 ".join(order), bad=False)
 
     def save_quota(self) -> None:
-        """Save the daily token quota."""
+        """Save the daily token quota; an invalid value is reported and the stored quota kept."""
         try:
-            self.workspace.update_settings(daily_token_quota=int(self.quota.value))
+            quota = parse_quota(self.quota.value)
+            self.workspace.update_settings(daily_token_quota=quota)
         except CreatorKitError as exc:
             logger.error("cannot save the quota: %s", exc)
             self.quota_message.value = _message(str(exc), bad=True)
             return
-        self.quota_message.value = _message(f"Saved: {int(self.quota.value):,} tokens per day.", bad=False)
+        self.quota.value = str(quota)
+        self.quota_message.value = _message(f"Saved: {quota:,} tokens per day.", bad=False)
 
     def save_price(self) -> None:
         """Save the price override of the model in the form."""
@@ -336,13 +382,18 @@ class SettingsPage(PageFrame):
             model = self.price_model.value.strip()
             if not model:
                 raise InvalidInputError("type the model whose price you override")
-            if self.price_input.value < 0 or self.price_output.value < 0:
-                raise InvalidInputError("prices cannot be negative")
+            _check_price("input price", self.price_input.value)
+            _check_price("output price", self.price_output.value)
             cached_text = self.price_cached.value.strip()
             try:
                 cached = float(cached_text) if cached_text else None
             except ValueError:
-                raise InvalidInputError(f"cached price {cached_text!r} is not a number") from None
+                raise InvalidInputError(
+                    f"cached price {cached_text!r} is not a number; type USD per million tokens, "
+                    "e.g. 0.5, or leave it empty"
+                ) from None
+            if cached is not None:
+                _check_price("cached price", cached)
             overrides = dict(self.workspace.read_settings().get("price_overrides") or {})
             overrides[model] = {
                 "input_per_mtok": float(self.price_input.value),
@@ -369,6 +420,100 @@ class SettingsPage(PageFrame):
         self.price_message.value = _message(f"Removed the price of {model}.", bad=False)
         self._render_prices(overrides)
 
+    def save_video(self) -> None:
+        """Check the video endpoint form with the jobs module's rules and save it."""
+        try:
+            changes = self._video_changes()
+            settings = update_video_settings(self.workspace, **changes)
+        except CreatorKitError as exc:
+            logger.error("cannot save the video endpoint: %s", exc)
+            self.video_message.value = _message(str(exc), bad=True)
+            return
+        self._render_video(settings)
+        self.video_message.value = _message("Saved the video endpoint.", bad=False)
+
+    def _video_changes(self) -> dict[str, Any]:
+        """Return the ``video`` setting changes typed in the form; None resets a key to its default."""
+        endpoint = self.video_endpoint.value.strip()
+        base_url: str | None = None
+        provider: str | None = None
+        if endpoint.startswith(("http://", "https://")) or "/" in endpoint or ":" in endpoint:
+            base_url = endpoint
+        elif endpoint:
+            names = [config.name for config in list_providers(self.workspace)]
+            if endpoint not in names:
+                known = ", ".join(names) if names else "none yet"
+                raise InvalidInputError(
+                    f"video endpoint {endpoint!r} is neither a base URL nor a provider entry (entries: {known}); "
+                    "type a URL such as http://localhost:4000/v1 or add the provider above"
+                )
+            provider = endpoint
+
+        # Tiers other than fast and quality, set in the settings file, are kept.
+        stored = self.workspace.read_settings().get("video") or {}
+        stored_models = stored.get("models") if isinstance(stored, dict) else None
+        models: dict[str, str] = {}
+        if isinstance(stored_models, dict):
+            models = {tier: name for tier, name in stored_models.items() if tier not in ("fast", "quality")}
+        for tier, field in (("fast", self.video_fast), ("quality", self.video_quality)):
+            if field.value.strip():
+                models[tier] = field.value.strip()
+
+        poll_text = self.video_poll.value.strip()
+        poll_interval: float | None = None
+        if poll_text:
+            try:
+                poll_interval = float(poll_text)
+            except ValueError:
+                raise InvalidInputError(
+                    f"poll interval {poll_text!r} is not a number; type a positive number of seconds, e.g. 5"
+                ) from None
+
+        return {
+            "base_url": base_url,
+            "provider": provider,
+            "api_key_env": self.video_key_env.value.strip() or None,
+            "models": models or None,
+            "poll_interval": poll_interval,
+        }
+
+    def _load_video(self, raw: Any) -> None:
+        """Fill the video form with the stored setting; an invalid setting is shown, not raised."""
+        raw = raw if isinstance(raw, dict) else {}
+        self.video_endpoint.value = str(raw.get("base_url") or raw.get("provider") or "")
+        self.video_key_env.value = str(raw.get("api_key_env") or "")
+        models = raw.get("models") if isinstance(raw.get("models"), dict) else {}
+        self.video_fast.value = str(models.get("fast") or "")
+        self.video_quality.value = str(models.get("quality") or "")
+        poll = raw.get("poll_interval")
+        if isinstance(poll, int | float):
+            self.video_poll.value = f"{poll:g}"
+        else:
+            self.video_poll.value = "" if poll is None else str(poll)
+        try:
+            settings = parse_video_settings(raw)
+        except CreatorKitError as exc:
+            logger.error("the stored video setting is invalid: %s", exc)
+            self.video_current.value = _message(f"The stored video setting is invalid: {exc}", bad=True)
+            return
+        self._render_video(settings)
+
+    def _render_video(self, settings: VideoSettings) -> None:
+        if settings.base_url:
+            target = f"base URL {settings.base_url}, key from ${settings.api_key_env}"
+        elif settings.provider:
+            target = f"provider entry {settings.provider} (its own key)"
+        else:
+            target = "not set: video jobs need a base URL or a provider entry"
+        lines = [
+            f"Endpoint: {target}",
+            f"Models: fast {settings.model_for('fast')}, quality {settings.model_for('quality')}",
+            f"Poll interval: {settings.poll_interval:g} s",
+        ]
+        self.video_current.value = (
+            '<div class="ck-video-current">' + "<br>".join(html.escape(line) for line in lines) + "</div>"
+        )
+
     def _render_prices(self, overrides: dict[str, Any]) -> None:
         if not overrides:
             self.price_table.value = '<div class="ck-empty">No overrides: the shipped price table applies.</div>'
@@ -385,6 +530,37 @@ class SettingsPage(PageFrame):
             '<table class="ck-table"><tr><th>Model</th><th>Input $/M</th><th>Output $/M</th>'
             "<th>Cached $/M</th><th>$/second</th></tr>" + "".join(rows) + "</table>"
         )
+
+
+def parse_quota(text: str) -> int:
+    """Parse a daily token quota typed by a person.
+
+    Thousands separators (``,`` or ``_``) are accepted.
+
+    Raises
+    ------
+    InvalidInputError
+        If `text` is not a whole number from 1 to `MAX_DAILY_TOKEN_QUOTA`.
+
+    Examples
+    --------
+    >>> parse_quota("250,000")
+    250000
+    """
+    valid_range = f"type a whole number of tokens from 1 to {MAX_DAILY_TOKEN_QUOTA:,}"
+    cleaned = text.strip().replace(",", "").replace("_", "")
+    try:
+        quota = int(cleaned)
+    except ValueError:
+        raise InvalidInputError(f"daily token quota {text.strip()!r} is not a whole number; {valid_range}") from None
+    if not 1 <= quota <= MAX_DAILY_TOKEN_QUOTA:
+        raise InvalidInputError(f"daily token quota {quota:,} is out of range; {valid_range}")
+    return quota
+
+
+def _check_price(field: str, value: float) -> None:
+    if not math.isfinite(value) or value < 0:
+        raise InvalidInputError(f"{field} {value:g} is invalid; type USD per million tokens, 0 or more")
 
 
 def _message(text: str, *, bad: bool) -> str:
