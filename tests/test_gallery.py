@@ -538,3 +538,23 @@ def test_palette_shows_search_error(workspace: Workspace, caplog: pytest.LogCapt
     assert palette.results["items"] == []
     assert palette.results["error"].startswith("Search failed. cannot read data file")
     assert any("command palette search" in record.getMessage() for record in caplog.records)
+
+
+def test_cli_status_choices_and_alias(imported: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["projects", "--help"])
+    help_text = capsys.readouterr().out
+    assert "{all,successful,failed,aborted,pending}" in help_text
+    assert "{all,successful,success" not in help_text
+
+    base = ["projects", "--workspace", str(imported.path), "--json", "--limit", "1"]
+    assert main([*base, "--status", "successful"]) == 0
+    canonical = json.loads(capsys.readouterr().out)
+    assert main([*base, "--status", "success"]) == 0
+    alias = json.loads(capsys.readouterr().out)
+    assert alias["total"] == canonical["total"] == gallery.query_projects(imported, status="success").total
+
+    with pytest.raises(SystemExit):
+        main([*base, "--status", "done"])
+    assert "invalid choice: 'done' (choose from 'all', 'successful', 'failed', 'aborted', 'pending')" in (
+        capsys.readouterr().err)

@@ -24,7 +24,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "out unless --archived is given."
         ),
     )
-    parser.add_argument("--status", choices=STATUS_CHOICES, default="all", help="keep this status (default: all)")
+    parser.add_argument(
+        "--status",
+        type=_status_choice,
+        choices=STATUS_CHOICES,
+        default="all",
+        help="keep projects with this status (default: all); 'success' is accepted for 'successful'",
+    )
     parser.add_argument("--tag", metavar="T", help="keep projects with this tag (case-insensitive)")
     parser.add_argument(
         "--search", metavar="Q", help="words that must each occur in the title, prompt or output (case-insensitive)"
@@ -48,6 +54,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_workspace_option(parser)
     add_json_option(parser)
     parser.set_defaults(func=_run)
+
+
+def _status_choice(value: str) -> str:
+    """Map the stored status name 'success' to the filter name 'successful' before argparse checks choices."""
+    value = value.strip().lower()
+    return "successful" if value == "success" else value
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -31,10 +31,12 @@ MAX_LIMIT = 1000
 # Sort keys: the option's name and the column or expression it orders by.
 SORTS = ("date", "latency", "tokens")
 
-# Accepted status filters; "successful" is the label the page shows for "success".
-STATUS_CHOICES = ("all", "successful", *GENERATION_STATUSES)
+# The status filters, named as the Projects page names them. "successful" selects the
+# stored status "success", which is also accepted because the page sends it.
+STATUS_CHOICES = ("all", "successful", *(status for status in GENERATION_STATUSES if status != "success"))
 
 _STATUS_ALIASES = {"all": None, "successful": "success"}
+_ACCEPTED_STATUSES = frozenset(STATUS_CHOICES) | frozenset(GENERATION_STATUSES)
 
 # Columns the latest-state view needs to decide which rows match and in what order.
 _KEY_COLUMNS = ("id", "recorded_at", "created_at", "status", "archived", "ttft_ms")
@@ -264,7 +266,7 @@ def _check_status(status: str | None) -> str | None:
     if status is None:
         return None
     value = status.strip().lower()
-    if value not in STATUS_CHOICES:
+    if value not in _ACCEPTED_STATUSES:
         msg = f"status {status!r} is invalid; use one of {', '.join(STATUS_CHOICES)}"
         raise InvalidInputError(msg)
     return _STATUS_ALIASES.get(value, value)
