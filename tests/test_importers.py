@@ -754,3 +754,30 @@ def test_workspace_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     rows = write_jsonl(tmp_path / "runs.jsonl", EARLIER_ROWS)
     assert main(["import", str(rows), "--format", "jsonl"]) == 0
     assert read_generations(resolve_workspace(tmp_path / "env-ws")).height == 3
+
+
+def test_jsonl_errors_sorted_by_file_line(workspace: Workspace, tmp_path: Path) -> None:
+    # Line 1 is valid JSON with an invalid value; line 2 is not JSON at all, so the
+    # parser meets line 2's error before the row check reports line 1's.
+    bad_value = json.dumps({**EARLIER_ROWS[0], "prompt_tokens": "many"})
+    second = tmp_path / "b.jsonl"
+    second.write_text(bad_value + "\n{not json\n", encoding="utf-8")
+    first = tmp_path / "a.jsonl"
+    first.write_text(bad_value + "\n{not json\n", encoding="utf-8")
+
+    report = import_files(workspace, [second, first], format="jsonl")
+
+    assert report.rejected == 4
+    assert [(Path(e["file"]).name, e["line"]) for e in report.errors] == [
+        ("a.jsonl", 1), ("a.jsonl", 2), ("b.jsonl", 1), ("b.jsonl", 2)]
+    assert "prompt_tokens" in report.errors[0]["reason"]
+
+
+def test_report_merge_sorts_errors() -> None:
+    later = ImportReport(rejected=1, errors=[{"file": "a.csv", "line": 9, "reason": "late"}])
+    earlier = ImportReport(rejected=2, errors=[
+        {"file": "a.csv", "line": 3, "reason": "early"}, {"file": "a.csv", "line": None, "reason": "whole file"}])
+
+    merged = later.merge(earlier)
+
+    assert [e["reason"] for e in merged.errors] == ["whole file", "early", "late"]

@@ -24,7 +24,9 @@ class ImportReport:
         Rows rejected, plus files that could not be read at all (each such
         file counts as one). Equal to ``len(errors)``.
     errors
-        One ``{"file", "line", "reason"}`` dict per rejected row or file.
+        One ``{"file", "line", "reason"}`` dict per rejected row or file,
+        sorted by file, then line. An error about a whole file (line None)
+        comes before that file's row errors.
     """
 
     imported: int = 0
@@ -37,7 +39,7 @@ class ImportReport:
         cls, *, imported: int, duplicates: int, errors: list[ImportRowError]
     ) -> ImportReport:
         """Build a report from the row errors collected while parsing."""
-        entries = [{"file": e.file, "line": e.line, "reason": e.reason} for e in errors]
+        entries = _sorted([{"file": e.file, "line": e.line, "reason": e.reason} for e in errors])
         return cls(imported=imported, duplicates=duplicates, rejected=len(entries), errors=entries)
 
     def merge(self, other: ImportReport) -> ImportReport:
@@ -46,7 +48,7 @@ class ImportReport:
             imported=self.imported + other.imported,
             duplicates=self.duplicates + other.duplicates,
             rejected=self.rejected + other.rejected,
-            errors=[*self.errors, *other.errors],
+            errors=_sorted([*self.errors, *other.errors]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,3 +59,8 @@ class ImportReport:
             "rejected": self.rejected,
             "errors": [dict(entry) for entry in self.errors],
         }
+
+
+def _sorted(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Stable, so that several errors on one line keep the order they were found in.
+    return sorted(entries, key=lambda e: (str(e["file"]), e["line"] is not None, e["line"] or 0))
