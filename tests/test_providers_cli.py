@@ -209,3 +209,30 @@ def test_generate_unexpected_error_message(workspace, openai_server, monkeypatch
     assert "error: None" not in err
     assert "error: unexpected TypeError in creator_kit while calling local: unsupported client option" in err
     assert scan_table(workspace, "generations").collect()["error_type"].to_list() == ["internal_error"]
+
+
+def test_validate_wrong_key_against_standalone_server(workspace, tmp_path):
+    # The fixture server runs as its own process, as a developer would start it by hand.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fixtures.openai_server", "--require-key", KEY_ONE],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        url = server.stdout.readline().strip()
+        env = {**os.environ, "CREATOR_KIT_WORKSPACE": str(workspace.path), "LOCAL_KEY": KEY_TWO}
+        done = run_cli("providers", "set", "local", "--preset", "custom", "--base-url", url,
+                       "--api-key-env", "LOCAL_KEY", "--models", "m1", env=env)
+        assert done.returncode == 0, done.stderr
+
+        rejected = run_cli("validate", "local", env=env)
+        accepted = run_cli("validate", "local", env={**env, "LOCAL_KEY": KEY_ONE})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+    assert url.startswith("http://127.0.0.1:")
+    assert rejected.returncode == 1, rejected.stderr
+    assert "invalid: local rejected the key (HTTP 401): Incorrect API key provided: sk-" in rejected.stdout
+    assert KEY_TWO not in rejected.stdout + rejected.stderr
+    assert accepted.returncode == 0, accepted.stderr
+    assert accepted.stdout.startswith("valid: local accepted the key")
