@@ -14,6 +14,17 @@ function make(tag, className, text) {
   return node;
 }
 
+// Append `text` with a line-break opportunity after each "_", "/", "." and
+// "-", so that an identifier such as "trace_code_line" wraps at a separator
+// before the browser has to break it inside a word.
+function appendBreakable(node, text) {
+  const parts = String(text ?? "").split(/(?<=[_/.\-])/);
+  parts.forEach((part, position) => {
+    if (position > 0) { node.append(document.createElement("wbr")); }
+    node.append(document.createTextNode(part));
+  });
+}
+
 function copyWithSelection(text) {
   const area = document.createElement("textarea");
   area.value = text;
@@ -144,7 +155,8 @@ function render({ model, el }) {
     if (card.archived) { head.append(make("span", "ck-garchived", "Archived")); }
     head.append(make("span", "ck-gdate", card.date));
 
-    const title = make("h3", "ck-gtitle", card.title);
+    const title = make("h3", "ck-gtitle");
+    appendBreakable(title, card.title);
     title.setAttribute("dir", "auto");
     if (card.untitled) { title.classList.add("ck-guntitled"); }
 
