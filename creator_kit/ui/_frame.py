@@ -153,6 +153,19 @@ a.ck-action.ck-secondary { background: var(--jp-layout-color2); color: var(--jp-
 .ck-range-control { margin: 4px 0 10px; }
 .ck-range-label { font-size: 13px; color: var(--jp-ui-font-color2); margin-right: 8px; line-height: 28px; }
 .ck-building { padding: 28px; text-align: center; color: var(--jp-ui-font-color2); }
+/* ipywidgets draws primary and danger buttons in the theme's brand and
+   error colours with --jp-ui-inverse-font-color1 text, which is near-black
+   in the dark theme. Both themes use white text on a darker blue or red
+   instead. The WCAG contrast ratio is 5.6:1 or more. */
+.ck-page .jupyter-button.mod-primary { background-color: #1565c0; color: #ffffff; }
+.ck-page .jupyter-button.mod-primary:hover:enabled { background-color: #0d47a1; }
+.ck-page .jupyter-button.mod-primary:active, .ck-page .jupyter-button.mod-primary.mod-active {
+  background-color: #0d47a1; color: #ffffff; }
+.ck-page .jupyter-button.mod-danger { background-color: #c62828; color: #ffffff; }
+.ck-page .jupyter-button.mod-danger:hover:enabled { background-color: #b71c1c; }
+.ck-page .jupyter-button.mod-danger:active, .ck-page .jupyter-button.mod-danger.mod-active {
+  background-color: #b71c1c; color: #ffffff; }
+.ck-page .jupyter-button.mod-primary i, .ck-page .jupyter-button.mod-danger i { color: inherit; }
 </style>
 """
 
