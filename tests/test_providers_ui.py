@@ -108,8 +108,14 @@ def test_create_empty_prompt_shows_error(workspace, openai_server, monkeypatch):
 
     assert page.start() is None
 
-    assert "prompt is empty" in page.stats.value
+    assert "Could not start the generation: the prompt is empty;" in page.stats.value
     assert page.running is False
+
+
+def test_create_tags_input_has_width(workspace):
+    page = create_page(workspace)
+
+    assert page.tags.layout.width == "320px"
 
 
 def test_create_without_providers_links_settings(workspace):

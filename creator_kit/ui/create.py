@@ -41,6 +41,11 @@ _CARD_CSS = """
 .ck-create-stat b { display: block; font-size: 16px; color: var(--jp-ui-font-color0); }
 .ck-create-stat span { font-size: 11px; text-transform: uppercase; color: var(--jp-ui-font-color2); }
 .ck-create-note { margin-top: 8px; font-size: 13px; color: var(--jp-ui-font-color1); }
+.ck-create-tags { border: 1px solid var(--jp-border-color1); border-radius: 2px; padding: 0 4px; gap: 4px;
+  box-sizing: border-box; background: var(--jp-widgets-input-background-color, var(--jp-layout-color1)); }
+.ck-create-tags .widget-text { flex: 1 1 120px; min-width: 120px; margin: 0; }
+.ck-create-tags input.jupyter-widget-taginput { width: 100%; border: none; outline: none; background: transparent;
+  color: var(--jp-ui-font-color0); }
 .ck-create-error { color: var(--jp-error-color1); border-left: 4px solid var(--jp-error-color1);
   background: var(--jp-layout-color2); padding: 8px 12px; margin-top: 8px; white-space: pre-wrap; }
 </style>
@@ -157,7 +162,8 @@ class CreatePage(PageFrame):
         self.provider = widgets.Dropdown(description="Provider")
         self.model = widgets.Combobox(description="Model", placeholder="provider's first model", ensure_option=False)
         self.title = widgets.Text(description="Title", placeholder="optional")
-        self.tags = widgets.TagsInput(allow_duplicates=False)
+        self.tags = widgets.TagsInput(allow_duplicates=False, layout=widgets.Layout(width="320px", min_height="28px"))
+        self.tags.add_class("ck-create-tags")
         self.generate_button = widgets.Button(description="Generate", button_style="primary", icon="play")
         self.generate_button.add_class("ck-generate")
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
@@ -304,7 +310,10 @@ class CreatePage(PageFrame):
         logger.error("could not %s: %s", action, exc, exc_info=exc)
         self.last_status = "error"
         text = str(exc) if isinstance(exc, CreatorKitError) else f"{type(exc).__name__}: {exc}"
-        self.stats.value = f'<div class="ck-create-error" role="alert">Could not {html.escape(action)}. {html.escape(text)}</div>'
+        # A colon, not a full stop: the error text starts in lower case and may start with a name.
+        self.stats.value = (
+            f'<div class="ck-create-error" role="alert">Could not {html.escape(action)}: {html.escape(text)}</div>'
+        )
         self.set_ready("")
 
     @staticmethod
