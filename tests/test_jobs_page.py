@@ -23,6 +23,58 @@ def card_classes(page: GenerationsPage) -> list[list[str]]:
     return [list(card._dom_classes) for card in page.queue.children]
 
 
+def test_template_prompt_rendered_with_defaults(workspace: Workspace) -> None:
+    from creator_kit.templates import create_template
+
+    template = create_template(
+        workspace, title="Harbour <b>dawn</b>", prompt="A slow pan over {place:the harbour} at dawn", category="Narrative",
+        kind="video",
+    )
+
+    page = generations_page(workspace, start=False, template_id=template.id)
+
+    assert page.prompt.value == "A slow pan over the harbour at dawn"
+    assert "From template <b>Harbour &lt;b&gt;dawn&lt;/b&gt;</b>." in page.template_note.value
+    assert "placeholders" not in page.template_note.value
+    assert not page.generate.disabled
+
+
+def test_template_without_default_keeps_placeholder(workspace: Workspace) -> None:
+    from creator_kit.templates import create_template
+
+    template = create_template(
+        workspace, title="Product spin", prompt="A turntable shot of {product}", category="Narrative", kind="video"
+    )
+
+    page = generations_page(workspace, start=False, template_id=template.id)
+
+    assert page.prompt.value == "A turntable shot of {product}"
+    assert "replace the {placeholders} before generating" in page.template_note.value
+
+
+def test_template_read_from_query_string(workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    from creator_kit.templates import create_template
+
+    template = create_template(
+        workspace, title="City lights", prompt="Night traffic in {city:Porto}", category="Narrative", kind="video"
+    )
+    monkeypatch.setenv("QUERY_STRING", f"template_id={template.id}")
+
+    page = generations_page(workspace, start=False)
+
+    assert page.template_id == template.id
+    assert page.prompt.value == "Night traffic in Porto"
+
+
+def test_unknown_template_shown_in_form(workspace: Workspace) -> None:
+    page = generations_page(workspace, start=False, template_id="no-such-template")
+
+    assert page.template_id is None
+    assert page.prompt.value == ""
+    assert "no-such-template" in page.message.value
+    assert 'role="alert"' in page.message.value
+
+
 def test_character_count_and_limit(workspace: Workspace) -> None:
     page = generations_page(workspace, start=False)
 

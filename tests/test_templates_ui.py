@@ -234,6 +234,25 @@ def test_use_template_url_quotes_id() -> None:
     assert use_template_url("a b&c/é") == "create.ipynb?template_id=a%20b%26c%2F%C3%A9"
 
 
+def test_use_template_url_video_opens_generations() -> None:
+    assert use_template_url("teaser", kind="video") == "generations.ipynb?template_id=teaser"
+    assert use_template_url("a b", kind="text") == "create.ipynb?template_id=a%20b"
+
+
+def test_video_card_links_to_generations(workspace: Workspace) -> None:
+    created = templates.create_template(
+        workspace, title="Rooftop teaser", prompt="A drone shot over {city:Lisbon}", category="Narrative", kind="video"
+    )
+    page = _page(workspace)
+    page.search.value = "Rooftop teaser"
+
+    card = page.cards[0]
+
+    assert card.template.id == created.id
+    assert f'href="generations.ipynb?template_id={created.id}"' in card.use_link.value
+    assert 'target="_self"' in card.use_link.value
+
+
 # --- browser ----------------------------------------------------------------------
 
 
@@ -364,6 +383,26 @@ def test_browser_use_opens_create_page(templates_server, browser_page) -> None: 
     assert query == {"template_id": ["storytelling-bedtime-story"]}
     assert len(page.context.pages) == pages_before
     assert page.locator(".ck-page-create").count() == 1
+
+
+@pytest.mark.browser
+def test_browser_use_video_opens_generations(templates_server, browser_page) -> None:  # noqa: ANN001
+    page = browser_page
+    _open_templates(page, templates_server)
+    page.fill(".ck-template-search input", "turntable")
+    page.wait_for_selector('.ck-template-card.ck-template-product-360-turntable')
+
+    page.locator(".ck-template-product-360-turntable a.ck-use-template").click()
+    page.wait_for_url(lambda url: "/generations.ipynb" in url)
+    page.wait_for_selector(".ck-page-generations", state="attached", timeout=120_000)
+    page.wait_for_selector(".ck-gen-template .ck-gen-note", timeout=120_000)
+    save_screenshot(page, "templates-use-generations")
+
+    prompt = templates.get_template(Workspace(templates_server.workspace), "product-360-turntable").prompt
+    assert urlsplit(page.url).path.endswith("/voila/render/generations.ipynb")
+    assert parse_qs(urlsplit(page.url).query) == {"template_id": ["product-360-turntable"]}
+    assert page.input_value(".ck-gen-prompt textarea") == prompt
+    assert "replace the {placeholders}" in page.inner_text(".ck-gen-template")
 
 
 @pytest.mark.browser

@@ -45,6 +45,7 @@ from creator_kit.jobs import (
 )
 from creator_kit.storage import Workspace, resolve_workspace
 from creator_kit.ui._frame import PageFrame, format_usd, wait_for_page_request
+from creator_kit.ui.create import query_parameter
 
 __all__ = ["GenerationsPage", "VideoPlayer", "generations_page"]
 
@@ -70,6 +71,7 @@ PAGE_CSS = """
 .ck-gen-count.ck-over { color: var(--jp-error-color1); font-weight: 600; }
 .ck-gen-message .ck-error { color: var(--jp-error-color1); white-space: pre-wrap; }
 .ck-gen-message .ck-ok { color: var(--jp-ui-font-color1); }
+.ck-gen-note { margin: 0 0 8px; font-size: 13px; color: var(--jp-ui-font-color1); }
 .ck-job { background: var(--jp-layout-color1); border: 1px solid var(--jp-border-color2);
   border-radius: 8px; padding: 10px 14px; margin-top: 10px; }
 .ck-job-head { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; font-size: 13px; }
@@ -154,6 +156,7 @@ def generations_page(
     *,
     theme: str | None = None,
     start: bool = True,
+    template_id: str | None = None,
 ) -> GenerationsPage:
     """Return the Generations (video) page.
 
@@ -167,9 +170,18 @@ def generations_page(
         Start the poller and the queue refresher when an event loop is
         running (always the case in a notebook kernel). Tests pass False and
         call `GenerationsPage.refresh` themselves.
+    template_id
+        Put this template's prompt in the prompt box. None reads
+        ``?template_id=<id>`` from the page's query string under Voila.
     """
     wait_for_page_request()
-    page = GenerationsPage(resolve_workspace(workspace) if not isinstance(workspace, Workspace) else workspace, theme=theme)
+    if template_id is None:
+        template_id = query_parameter("template_id")
+    page = GenerationsPage(
+        resolve_workspace(workspace) if not isinstance(workspace, Workspace) else workspace,
+        theme=theme,
+        template_id=template_id,
+    )
     if start:
         page.start()
     return page
@@ -180,8 +192,9 @@ class GenerationsPage(PageFrame):
 
     jobs = traitlets.List(help="current rows of the jobs shown, newest first").tag(sync=False)
 
-    def __init__(self, workspace: Workspace, *, theme: str | None = None) -> None:
+    def __init__(self, workspace: Workspace, *, theme: str | None = None, template_id: str | None = None) -> None:
         self.workspace = workspace
+        self.template_id = template_id or None
         self.settings = read_video_settings(workspace)
         self._cards: dict[str, _JobCard] = {}
         self._tasks: list[asyncio.Task[Any]] = []
@@ -191,6 +204,8 @@ class GenerationsPage(PageFrame):
         self.prompt = widgets.Textarea(placeholder="Describe the video: subject, setting, camera, light, mood.")
         self.prompt.add_class("ck-gen-prompt")
         self.prompt.layout.width = "100%"
+        self.template_note = widgets.HTML("")
+        self.template_note.add_class("ck-gen-template")
         self.char_count = widgets.HTML()
         self.char_count.add_class("ck-gen-count")
         self.model = widgets.ToggleButtons(
@@ -215,7 +230,7 @@ class GenerationsPage(PageFrame):
         self.message = widgets.HTML()
         self.message.add_class("ck-gen-message")
         form = widgets.VBox(
-            [self.prompt, self.char_count, self.model, self.seconds, self.size, widgets.HBox([self.generate]), self.message]
+            [self.template_note, self.prompt, self.char_count, self.model, self.seconds, self.size, widgets.HBox([self.generate]), self.message]
         )
         form.add_class("ck-card")
         form.add_class("ck-gen-form")
@@ -235,6 +250,7 @@ class GenerationsPage(PageFrame):
         )
         self.prompt.observe(self._on_prompt, names="value")
         self.generate.on_click(self._on_generate)
+        self._load_template()
         self._on_prompt(None)
         self.set_loading("Reading the job queue\u2026")
 
@@ -390,6 +406,32 @@ class GenerationsPage(PageFrame):
         exc = task.exception()
         if exc is not None:
             self.show_error(exc, action="run the video queue")
+
+    def _load_template(self) -> None:
+        """Put the prompt of template `template_id` in the prompt box, with its defaults filled in."""
+        if not self.template_id:
+            return
+        from creator_kit import templates as library
+
+        try:
+            template = library.get_template(self.workspace, self.template_id)
+        except CreatorKitError as exc:
+            self._show_form_error(exc, f"open template {self.template_id!r}")
+            self.template_id = None
+            return
+
+        title = html.escape(template.title)
+        try:
+            self.prompt.value = library.render(template)
+        except CreatorKitError:
+            # A placeholder without a default: the user fills it in the prompt box.
+            self.prompt.value = template.prompt
+            self.template_note.value = (
+                f'<div class="ck-gen-note">From template <b>{title}</b>: '
+                "replace the {placeholders} before generating.</div>"
+            )
+        else:
+            self.template_note.value = f'<div class="ck-gen-note">From template <b>{title}</b>.</div>'
 
     def _show_form_error(self, exc: BaseException, action: str) -> None:
         logger.warning("could not %s: %s", action, exc)

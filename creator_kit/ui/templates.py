@@ -5,7 +5,8 @@ small anywidget (`CopyButton`) whose JavaScript ships in this module, so it
 works offline. Its click handler writes the prompt with the browser's
 Clipboard API and shows a confirmation next to the button. Where the page is
 not a secure context, it falls back to ``document.execCommand("copy")``.
-"Use template" is a link to ``create.ipynb?template_id=<id>`` in the same tab.
+"Use template" is a link, opened in the same tab, to ``create.ipynb?template_id=<id>``
+for a text template and to ``generations.ipynb?template_id=<id>`` for a video one.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ STAR = "\u2605"
 EMPTY_STAR = "\u2606"
 ALL = "All"
 CREATE_NOTEBOOK = "create.ipynb"
-# The query parameter of the Create page that names the template to start from.
+GENERATIONS_NOTEBOOK = "generations.ipynb"
+# The query parameter of the Create and Generations pages that names the template to start from.
 # Not "template": Voila reads ?template= as the name of its page template and
 # fails with TemplateNotFound (voila 0.5.13, handler.py and notebook_renderer.py).
 TEMPLATE_QUERY_PARAMETER = "template_id"
@@ -181,9 +183,19 @@ def templates_page(
     return page
 
 
-def use_template_url(template_id: str) -> str:
-    """Return the relative link that opens the Create page on template `template_id`."""
-    return f"{CREATE_NOTEBOOK}?{TEMPLATE_QUERY_PARAMETER}={quote(template_id, safe='')}"
+def use_template_url(template_id: str, *, kind: str = "text") -> str:
+    """Return the relative link that opens template `template_id` on the page for its `kind`.
+
+    A ``video`` template opens the Generations page; any other kind opens
+    the Create page.
+
+    Examples
+    --------
+    >>> use_template_url("my-teaser", kind="video")
+    'generations.ipynb?template_id=my-teaser'
+    """
+    notebook = GENERATIONS_NOTEBOOK if kind == "video" else CREATE_NOTEBOOK
+    return f"{notebook}?{TEMPLATE_QUERY_PARAMETER}={quote(template_id, safe='')}"
 
 
 class CopyButton(anywidget.AnyWidget):
@@ -494,7 +506,7 @@ class TemplateCard(widgets.VBox):
         self.copy_button = CopyButton(template.prompt)
         self.copy_button.on_copy(lambda message: page.confirm_copy(template, message))
         self.use_link = widgets.HTML(
-            f'<a class="ck-action ck-use-template" href="{html.escape(use_template_url(template.id), quote=True)}" '
+            f'<a class="ck-action ck-use-template" href="{html.escape(use_template_url(template.id, kind=template.kind), quote=True)}" '
             f'target="_self">Use template</a>'
         )
         self.rating = widgets.Dropdown(
