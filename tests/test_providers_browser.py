@@ -100,6 +100,14 @@ def test_create_opens_template_from_query(start_voila, browser_page, request_log
 
     assert browser_page.input_value(".ck-create-prompt textarea") == template.prompt
     assert template.title in browser_page.inner_text(".ck-prompt-card")
+
+    # The template's placeholder form fills the prompt box as the user types.
+    browser_page.locator(".ck-placeholder-input input").first.fill("a ceramic mug")
+    browser_page.wait_for_function(
+        "() => document.querySelector('.ck-create-prompt textarea').value.includes('a ceramic mug')"
+    )
+    assert "{product}" not in browser_page.input_value(".ck-create-prompt textarea")
+    save_screenshot(browser_page, "create-from-template")
     request_log.assert_loopback_only()
 
 

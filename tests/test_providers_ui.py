@@ -138,6 +138,34 @@ def test_create_reads_template_from_query_string(workspace, monkeypatch):
     assert page.title.value == template.title
 
 
+def test_create_template_form_fills_prompt(workspace, openai_server, monkeypatch):
+    from creator_kit.templates import get_template, render
+
+    local_provider(workspace, openai_server, monkeypatch)
+    template = get_template(workspace, "commercial-product-showcase-15s")
+    page = create_page(workspace, template_id=template.id)
+    form = page.placeholder_form
+
+    assert list(form.inputs) == ["product", "detail"]
+    assert page.template_fields.children == (form,)
+    assert page.prompt.value == template.prompt
+
+    assert page.start() is None
+    assert "product" in page.stats.value
+    assert page.running is False
+    assert openai_server.count("chat") == 0
+
+    form.inputs["product"].value = "a ceramic mug"
+    assert page.prompt.value == render(template, {"product": "a ceramic mug"})
+    assert "a ceramic mug" in page.prompt.value
+    assert "the logo" in page.prompt.value
+    assert "{" not in page.prompt.value
+
+    form.inputs["detail"].value = "the glaze"
+    assert "the glaze" in page.prompt.value
+    assert "the logo" not in page.prompt.value
+
+
 @pytest.mark.asyncio
 async def test_settings_validate_badge_and_store(workspace, openai_server, monkeypatch):
     save_provider(workspace, make_provider(

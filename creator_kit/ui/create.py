@@ -169,6 +169,9 @@ class CreatePage(PageFrame):
         self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
         self.stop_button.add_class("ck-stop")
         self.template_note = widgets.HTML("")
+        # Filled with a PlaceholderForm when the page opens on a template with placeholders.
+        self.placeholder_form: widgets.Widget | None = None
+        self.template_fields = widgets.VBox([])
         self.output = widgets.HTML(self._output_html(""))
         self.stats = widgets.HTML("")
         self.stats.add_class("ck-create-result")
@@ -176,6 +179,7 @@ class CreatePage(PageFrame):
         card = widgets.VBox([
             widgets.HTML(_CARD_CSS, layout=widgets.Layout(display="none")),
             self.template_note,
+            self.template_fields,
             self.prompt,
             widgets.HBox([self.provider, self.model]),
             widgets.HBox([self.title, widgets.HTML('<span class="ck-range-label">Tags</span>'), self.tags]),
@@ -209,6 +213,9 @@ class CreatePage(PageFrame):
         self.stats.value = ""
         self.output.value = self._output_html("")
         try:
+            if self.placeholder_form is not None and not self.placeholder_form.prompt:
+                # render() raises InvalidInputError naming the placeholder that still needs a value.
+                self.placeholder_form.render()
             provider = None if self.provider.value in (None, AUTOMATIC) else self.provider.value
             model = (self.model.value or "").strip() or None
             self.generation = Generation(
@@ -363,14 +370,37 @@ class CreatePage(PageFrame):
                 self._show_error(exc, action=f"open template {self.template_id!r}")
                 self.template_id = None
             else:
-                self.prompt.value = template.prompt
-                self.title.value = template.title
-                self.template_note.value = (
-                    f'<div class="ck-create-note">From template <b>{html.escape(template.title)}</b>: '
-                    "replace the {placeholders} before generating.</div>"
-                )
+                self._show_template(template)
         if prompt:
             self.prompt.value = prompt
+
+
+    def _show_template(self, template: Any) -> None:
+        """Show the template's placeholders as a form that fills the prompt box as the user types."""
+        from creator_kit.ui.templates import PlaceholderForm
+
+        self.title.value = template.title
+        title = html.escape(template.title)
+        form = PlaceholderForm(template)
+        if not form.placeholders:
+            self.prompt.value = form.render()
+            self.template_note.value = f'<div class="ck-create-note">From template <b>{title}</b>.</div>'
+            return
+
+        self.placeholder_form = form
+        # The prompt box below already shows the rendered prompt, so the form's own preview is hidden.
+        form.preview.layout.display = "none"
+        self.template_fields.children = (form,)
+        self.template_note.value = (
+            f'<div class="ck-create-note">From template <b>{title}</b>: fill in the fields below '
+            "(an empty field uses its default); the prompt updates as you type.</div>"
+        )
+        form.observe(self._on_template_prompt, names="prompt")
+        self.prompt.value = form.prompt or template.prompt
+
+    def _on_template_prompt(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.prompt.value = change["new"]
 
 
 def _pricing(workspace: Workspace) -> PricingFunction | None:
