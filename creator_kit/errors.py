@@ -7,7 +7,7 @@ Every error the package raises on purpose derives from `CreatorKitError`::
     │   └── ImportRowError      one row of an imported file is wrong
     ├── StorageError            a workspace or table cannot be read or written
     ├── ProviderError           an AI provider failed or refused a request
-    │   └── RateLimitError      the provider answered HTTP 429
+    │   └── RateLimitError      the provider returned HTTP 429
     └── JobError                a video job cannot be submitted, polled or downloaded
 
 Messages name the value that failed and, where there is one, the fix.
@@ -67,7 +67,7 @@ class ProviderError(CreatorKitError):
 
 
 class RateLimitError(ProviderError):
-    """An AI provider answered HTTP 429 (too many requests)."""
+    """An AI provider returned HTTP 429 (too many requests)."""
 
 
 class JobError(CreatorKitError):

@@ -99,7 +99,8 @@ async def test_create_failover_and_error_shown(workspace, openai_server_factory,
     await page.start()
     assert page.last_status == "failed"
     assert "two rejected the key (HTTP 401): key &lt;revoked&gt;" in page.stats.value
-    assert "generation" in caplog.text and "failed" in caplog.text
+    assert "generation" in caplog.text
+    assert "failed" in caplog.text
 
 
 def test_create_empty_prompt_shows_error(workspace, openai_server, monkeypatch):

@@ -8,7 +8,7 @@ model wins:
 2. the `genai-prices` package, through `genai_prices.calc_price` semantics
    (matching rules, tiers by prompt size, prices that start on a date, off-peak hours);
 3. LiteLLM's price table shipped in ``data/prices/litellm_prices``, which
-   also knows older hosted models (the Llama-2 runs of many benchmarks) and
+   also lists older hosted models (the Llama-2 runs of many benchmarks) and
    prices per second of video.
 
 A model without a price in any source costs None ("price unknown"), never 0.
@@ -382,7 +382,7 @@ def _genai_card(model: str, provider: str | None) -> _GenaiCard | None:
         return _genai_lookup(snapshot, model, genai_provider, by_model_name=False)
     if genai_prices.data_snapshot.find_provider_by_id(snapshot.providers, provider) is not None:
         return _genai_lookup(snapshot, model, provider, by_model_name=False)
-    # A provider that neither source knows (a gateway, a self-named proxy): the
+    # A provider that neither source lists (a gateway, a self-named proxy): the
     # model name alone may still identify a hosted model.
     return _genai_lookup(snapshot, model, None, by_model_name=True)
 

@@ -121,7 +121,7 @@ class VideoClient:
         return _json(response), _poll_after(response)
 
     async def delete(self, job_id: str, *, model: str | None = None) -> dict[str, Any]:
-        """Send ``DELETE /videos/{id}`` and return the provider's answer."""
+        """Send ``DELETE /videos/{id}`` and return the provider's response body."""
         response = await self._send("DELETE", f"/videos/{job_id}", model=model, job_id=job_id)
         logger.info("deleted video job %s on %s", job_id, self.endpoint.provider)
         return _json(response) if response.content else {}

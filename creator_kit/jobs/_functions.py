@@ -176,7 +176,7 @@ async def cancel_job_async(
 ) -> dict[str, Any]:
     """Send ``DELETE`` for a job and record it as cancelled.
 
-    A job that the provider no longer knows (HTTP 404) is recorded as
+    A job that the provider no longer has (HTTP 404) is recorded as
     cancelled too, with the provider's answer.
 
     Raises

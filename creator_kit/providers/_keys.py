@@ -59,7 +59,7 @@ _KEY_SHAPES = re.compile(
 
 @dataclass(frozen=True)
 class KeyInfo:
-    """Where a provider's key was found, with the key masked."""
+    """The source of a provider's key and the key in masked form."""
 
     source: str | None
     masked: str

@@ -2,8 +2,8 @@
 
 `Generation` runs one prompt along a route of providers in its own asyncio
 task and hands text deltas to the code that iterates it. When the run ends, however
-it ends, a `GenerationResult` is built and, unless told otherwise, recorded as
-one ``generations`` row plus one ``events`` row per attempt and per failover.
+it ends, a `GenerationResult` is built. Unless recording is turned off, it is stored
+as one ``generations`` row plus one ``events`` row per attempt and per failover.
 """
 
 from __future__ import annotations
@@ -512,8 +512,10 @@ class Generation:
     def _log_attempt(
         self, step: Step, failure: Failure | None, *, wait_ms: float | None, outcome: str | None = None
     ) -> None:
-        if outcome is None:
-            outcome = "success" if failure is None else ("retry" if wait_ms else "failed")
+        if outcome is None and failure is None:
+            outcome = "success"
+        elif outcome is None:
+            outcome = "retry" if wait_ms else "failed"
         self._events.append({
             "kind": "attempt",
             "generation_id": self.id,

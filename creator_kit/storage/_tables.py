@@ -83,7 +83,7 @@ def append_rows(
     Raises
     ------
     InvalidInputError
-        If a row has an unknown column, lacks a required one, or holds a
+        If a row has an unknown column, lacks a required one, or contains a
         value of the wrong type.
     StorageError
         If the workspace cannot be written.

@@ -156,5 +156,5 @@ def _flush_open_writers() -> None:
     for writer in list(_open_writers):
         try:
             writer.close()
-        except Exception as exc:  # at exit there is nobody left to raise to
+        except Exception as exc:  # at exit no caller is left to raise to
             logger.error("flush of table %s at exit failed: %s", writer.table, exc)

@@ -492,7 +492,7 @@ def under_voila() -> bool:
 def wait_for_page_request() -> None:
     """Block a preheated Voila kernel until a browser requests its page.
 
-    Voila runs a preheated notebook before anyone asks for it, so data loaded
+    Voila runs a preheated notebook before any browser requests it, so data loaded
     then would be as old as the kernel. Each page function calls this first,
     and so reads the workspace when the page is requested. The request also
     sets ``QUERY_STRING`` in the environment. Outside a preheated kernel this
